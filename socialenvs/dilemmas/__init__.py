@@ -1,0 +1,1 @@
+"""Social dilemmas: matrix games, commons harvest, cleanup, coin game, and more."""
