@@ -12,8 +12,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from pettingzoo.utils.conversions import parallel_to_aec, parallel_to_aec_wrapper
 
@@ -36,8 +37,11 @@ def module_api(sim_class: type[Sim]) -> tuple[Callable, Callable, Callable]:
     def env(render_mode: str | None = None, **kwargs: Any):
         return parallel_to_aec(parallel_env(render_mode=render_mode, **kwargs))
 
-    for f, what in ((parallel_env, "ParallelEnv"), (raw_env, "AEC env (unwrapped)"),
-                    (env, "AEC env")):
+    for f, what in (
+        (parallel_env, "ParallelEnv"),
+        (raw_env, "AEC env (unwrapped)"),
+        (env, "AEC env"),
+    ):
         f.__doc__ = f"Create the {what} of ``{sim_class.name}``; kwargs: its config fields."
         f.__qualname__ = f.__name__
     return env, parallel_env, raw_env
@@ -105,7 +109,6 @@ def make_sim(env_id: str, num_envs: int = 1, **kwargs: Any) -> Sim:
 def register_with_pettingzoo() -> None:
     """Register every env as ``socialenvs/<name>-v<N>`` for ``pettingzoo.make``."""
     import pettingzoo
-
     from pettingzoo.env_registry.registration import _get_registry
 
     for name, mod in _modules().items():

@@ -55,6 +55,9 @@ class Sim(abc.ABC):
     agent_prefix: ClassVar[str] = "player"
     #: Frames per second for videos.
     render_fps: ClassVar[int] = 8
+    #: False for envs whose dynamics draw no random numbers (e.g. matrix games); the
+    #: conformance suite then does not expect different seeds to give different runs.
+    stochastic: ClassVar[bool] = True
     #: Event kinds counted per episode into the statistics, as ``{metric_name: kind}``.
     episode_event_metrics: ClassVar[dict[str, EventKind]] = {}
 
@@ -122,9 +125,9 @@ class Sim(abc.ABC):
         rewards, terminated = self._step(actions)
         self.t += 1
         self.last_events = self.events.freeze()
-        truncated = np.broadcast_to(
-            (self.t >= self.max_cycles)[:, None], terminated.shape
-        ) & ~terminated
+        truncated = (
+            np.broadcast_to((self.t >= self.max_cycles)[:, None], terminated.shape) & ~terminated
+        )
         return rewards.astype(np.float32, copy=False), terminated, np.ascontiguousarray(truncated)
 
     def observe(self, idx: np.ndarray | None = None) -> np.ndarray:

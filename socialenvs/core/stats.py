@@ -31,8 +31,14 @@ class EpisodeAccumulator:
 
     def clear(self, idx: np.ndarray | None = None) -> None:
         sl = slice(None) if idx is None else idx
-        for arr in (self.returns, self.length, self.positive_time_sum, self.positive_count,
-                    self.inactive_steps, self.event_counts):
+        for arr in (
+            self.returns,
+            self.length,
+            self.positive_time_sum,
+            self.positive_count,
+            self.inactive_steps,
+            self.event_counts,
+        ):
             arr[sl] = 0
 
     def update(self, rewards: np.ndarray, events: np.ndarray) -> None:

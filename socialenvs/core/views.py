@@ -16,7 +16,7 @@ import gymnasium
 import numpy as np
 from pettingzoo import ParallelEnv
 
-from socialenvs.core.events import events_for_env
+from socialenvs.core.events import events_for_env, to_dicts
 from socialenvs.core.sim import Sim
 from socialenvs.core.stats import EpisodeAccumulator
 
@@ -25,7 +25,9 @@ RENDER_MODES = ["rgb_array", "ansi", "human"]
 
 def _check_render_mode(render_mode: str | None) -> None:
     if render_mode is not None and render_mode not in RENDER_MODES:
-        raise ValueError(f"render_mode={render_mode!r} is not allowed; choose one of {RENDER_MODES}")
+        raise ValueError(
+            f"render_mode={render_mode!r} is not allowed; choose one of {RENDER_MODES}"
+        )
 
 
 class SimParallelEnv(ParallelEnv):
@@ -35,8 +37,9 @@ class SimParallelEnv(ParallelEnv):
     acting with no effect and are flagged in their observation); at the episode's end
     every agent is removed at once, as PettingZoo requires.
 
-    ``infos[agent]["events"]`` holds this step's public events (a numpy structured array,
-    see :mod:`socialenvs.core.events`; identical for all agents).
+    ``infos[agent]["events"]`` holds this step's public events as a list of dicts
+    (``kind``, ``actor``, ``target`` as agent names or None, ``row``, ``col``,
+    ``context``, ``value``; see :mod:`socialenvs.core.events`), the same for all agents.
 
     ``render_mode``: ``"rgb_array"`` returns a frame, ``"ansi"`` a text map, ``"human"``
     prints the text map to stdout (no window is opened).
@@ -59,12 +62,12 @@ class SimParallelEnv(ParallelEnv):
         self._sim_class = sim_class
 
     # PettingZoo requires the same space object on every call.
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - spaces live as long as the env
+    @functools.cache  # noqa: B019 - spaces live as long as the env
     def observation_space(self, agent: str) -> gymnasium.Space:
         self._check_agent(agent)
         return self.sim.observation_space
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019
+    @functools.cache  # noqa: B019
     def action_space(self, agent: str) -> gymnasium.Space:
         self._check_agent(agent)
         return self.sim.action_space
@@ -103,10 +106,13 @@ class SimParallelEnv(ParallelEnv):
             arr = np.asarray(act)
             if arr.size != 1:
                 raise ValueError(f"action for {a} must be a single integer, got shape {arr.shape}")
-            joint[0, i] = self.sim.validate_actions(np.full((1, self.sim.num_agents), arr.item()))[0, 0]
+            joint[0, i] = self.sim.validate_actions(np.full((1, self.sim.num_agents), arr.item()))[
+                0, 0
+            ]
         rewards, terminated, truncated = self.sim.step(joint)
         obs = self.sim.observe()[0]
-        events = events_for_env(self.sim.last_events, 0)
+        raw = events_for_env(self.sim.last_events, 0)
+        events = to_dicts(raw, self.possible_agents) if raw.size else []
         agents = self.agents
         obs_d = {a: obs[self._index[a]] for a in agents}
         rew_d = {a: float(rewards[0, self._index[a]]) for a in agents}

@@ -137,6 +137,7 @@ class MatrixGame(Sim):
     name = "matrix_game_v0"
     config_class = MatrixGameConfig
     render_fps = 4
+    stochastic = False
     episode_event_metrics = {"cooperations": (EventKind.ACT, COOPERATE)}
 
     def _setup(self) -> None:

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+from socialenvs.core.rng import BatchedRNG
+
+
+def _draws(num_envs: int, seed: int, calls: int = 5) -> np.ndarray:
+    rng = BatchedRNG(num_envs)
+    rng.seed(np.arange(num_envs), seed + np.arange(num_envs))
+    rng.new_episode(np.arange(num_envs))
+    return np.stack([rng.uniform((7,)) for _ in range(calls)], axis=1)  # [B, calls, 7]
+
+
+def test_copy_i_is_independent_of_batch_size():
+    big = _draws(16, seed=100)
+    for i in (0, 5, 15):
+        alone = _draws(1, seed=100 + i)
+        np.testing.assert_array_equal(big[i], alone[0])
+
+
+def test_subset_draws_do_not_disturb_other_copies():
+    rng = BatchedRNG(4)
+    rng.seed(np.arange(4), np.arange(4))
+    rng.new_episode(np.arange(4))
+    rng.uniform((3,), idx=np.array([1, 2]))  # only copies 1, 2 advance
+    after = rng.uniform((3,))
+    ref = _draws(4, seed=0, calls=1)[:, 0, :3]
+    np.testing.assert_array_equal(after[[0, 3]], ref[[0, 3]])
+    assert not np.array_equal(after[[1, 2]], ref[[1, 2]])
+
+
+def test_new_episode_changes_stream_and_is_reproducible():
+    rng = BatchedRNG(1)
+    rng.seed(np.array([0]), np.array([42]))
+    rng.new_episode(np.array([0]))
+    ep0 = rng.uniform((5,))
+    rng.new_episode(np.array([0]))
+    ep1 = rng.uniform((5,))
+    assert not np.array_equal(ep0, ep1)
+    rng.seed(np.array([0]), np.array([42]))
+    rng.new_episode(np.array([0]))
+    np.testing.assert_array_equal(rng.uniform((5,)), ep0)
+
+
+def test_uniform_statistics():
+    rng = BatchedRNG(64)
+    rng.seed(np.arange(64), np.arange(64))
+    rng.new_episode(np.arange(64))
+    u = rng.uniform((2000,))
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert abs(u.mean() - 0.5) < 0.005
+    hist = np.histogram(u, bins=10, range=(0, 1))[0] / u.size
+    assert np.all(np.abs(hist - 0.1) < 0.005)
+    # Neighbouring seeds are uncorrelated.
+    assert abs(np.corrcoef(u[0], u[1])[0, 1]) < 0.1
+
+
+def test_permutation_and_choose():
+    rng = BatchedRNG(200)
+    rng.seed(np.arange(200), np.arange(200))
+    rng.new_episode(np.arange(200))
+    perms = rng.permutation(4)
+    assert all(sorted(p) == [0, 1, 2, 3] for p in perms)
+    # Each agent is first about a quarter of the time.
+    first = np.bincount(perms[:, 0], minlength=4) / 200
+    assert np.all(np.abs(first - 0.25) < 0.12)
+    avail = np.zeros((200, 10), dtype=bool)
+    avail[:, [2, 5, 7]] = True
+    picked = rng.choose(avail, 2)
+    assert np.all(np.isin(picked, [2, 5, 7]))
+    assert np.all(picked[:, 0] != picked[:, 1])
+    with pytest.raises(ValueError, match="cannot choose"):
+        rng.choose(avail, 4)
