@@ -158,7 +158,7 @@ def test_vector_matches_parallel(name, cfg):
     rng = np.random.default_rng(5)
     n_actions = venv.single_action_space.n
     for t in range(steps):
-        for i, p in enumerate(penvs):
+        for i in range(B):
             for j, a in enumerate(agents):
                 np.testing.assert_array_equal(vobs[i, j], pobs[i][a], err_msg=f"t={t} copy {i}")
         actions = rng.integers(n_actions, size=(B, len(agents)))
