@@ -128,13 +128,17 @@ def count_kinds(events: np.ndarray, num_envs: int, kinds: list) -> np.ndarray:
     """``[num_envs, len(kinds)]`` counts per copy of each filter in one step's events.
 
     A filter is an :class:`EventKind`, or ``(kind, context)`` to count only events of
-    that kind with that context (e.g. ``(EventKind.ACT, 0)``: cooperative moves).
+    that kind with that context (e.g. ``(EventKind.ACT, 0)``: cooperative moves), or a
+    callable mapping the events array to a bool mask (e.g. coins taken by their owner,
+    ``actor == context``).
     """
     out = np.zeros((num_envs, len(kinds)), dtype=np.int64)
     if events.size == 0:
         return out
     for j, k in enumerate(kinds):
-        if isinstance(k, tuple):
+        if callable(k):
+            mask = k(events)
+        elif isinstance(k, tuple):
             mask = (events["kind"] == int(k[0])) & (events["context"] == k[1])
         else:
             mask = events["kind"] == int(k)
