@@ -38,6 +38,16 @@ def _mix_int(*values: int) -> int:
     return int(h[0])
 
 
+def _mix_arrays(*values: np.ndarray | int) -> np.ndarray:
+    """:func:`_mix_int` elementwise over int arrays (two's-complement wrap, as ``v & 2**64-1``)."""
+    arrays = [np.asarray(v) for v in values]
+    h = np.zeros(np.broadcast_shapes(*(a.shape for a in arrays)), dtype=np.uint64)
+    for a in arrays:
+        v = a.astype(np.uint64) if a.dtype != np.uint64 else a
+        h = _splitmix(h ^ v)
+    return h
+
+
 def random_seed() -> int:
     """A fresh non-deterministic seed (used when ``reset(seed=None)`` is called first)."""
     return int(np.random.SeedSequence().entropy) & 0x7FFFFFFF
@@ -64,9 +74,9 @@ class BatchedRNG:
 
     def new_episode(self, idx: np.ndarray) -> None:
         """Advance copies ``idx`` to their next episode: new key, counter back to zero."""
-        for b in np.atleast_1d(idx):
-            self.episodes[b] += 1
-            self.keys[b] = _mix_int(int(self.seeds[b]), int(self.episodes[b]), 0x5EED)
+        idx = np.atleast_1d(idx)
+        np.add.at(self.episodes, idx, 1)
+        self.keys[idx] = _mix_arrays(self.seeds[idx], self.episodes[idx], 0x5EED)
         self.counters[idx] = 0
 
     def bits(self, shape: tuple[int, ...], idx: np.ndarray | None = None) -> np.ndarray:
