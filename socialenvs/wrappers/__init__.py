@@ -1,25 +1,41 @@
-"""Wrappers over the environment views: reward transforms, recorders, adapters."""
+"""Wrappers and adapters around socialenvs environments.
 
-from socialenvs.wrappers.rewards import (
-    GiftingWrapper,
-    InequityAversionWrapper,
-    ProsocialWrapper,
-    RewardTransformParallelEnv,
-    RewardTransformVectorEnv,
-    gift_rewards,
-    inequity_aversion_rewards,
-    prosocial_rewards,
-    wrap_rewards,
-)
+Always available (numpy + gymnasium + pettingzoo only):
 
-__all__ = [
-    "GiftingWrapper",
-    "InequityAversionWrapper",
-    "ProsocialWrapper",
-    "RewardTransformParallelEnv",
-    "RewardTransformVectorEnv",
-    "gift_rewards",
-    "inequity_aversion_rewards",
-    "prosocial_rewards",
-    "wrap_rewards",
-]
+* :class:`EpisodeStatistics` -- social-outcome metrics in ``infos[agent]["episode"]``
+  of a PettingZoo ``ParallelEnv`` at episode end;
+* :func:`single_agent` -- a Gymnasium env for one seat against fixed co-players.
+
+Loaded on first use, because they need optional libraries:
+
+* ``SB3VecEnv``, ``make_sb3_vec_env``, ``supersuit_vec_env`` (Stable-Baselines3,
+  SuperSuit; extra ``sb3``) from :mod:`socialenvs.wrappers.sb3`;
+* ``register_rllib_env``, ``rllib_ppo_config`` (Ray RLlib; extra ``rllib``) from
+  :mod:`socialenvs.wrappers.rllib`.
+
+See ``docs/integrations.md`` for a runnable example per library.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from socialenvs.wrappers.single_agent import CoPlayer, SingleAgentEnv, single_agent
+from socialenvs.wrappers.stats import EpisodeStatistics
+
+_LAZY = {
+    "SB3VecEnv": "socialenvs.wrappers.sb3",
+    "make_sb3_vec_env": "socialenvs.wrappers.sb3",
+    "supersuit_vec_env": "socialenvs.wrappers.sb3",
+    "register_rllib_env": "socialenvs.wrappers.rllib",
+    "rllib_ppo_config": "socialenvs.wrappers.rllib",
+}
+
+__all__ = ["CoPlayer", "EpisodeStatistics", "SingleAgentEnv", "single_agent", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
