@@ -31,6 +31,7 @@ class EventKind(IntEnum):
     ACT = 12  # actor played a discrete move (matrix games); context = action
     SPAWN = 13  # the environment created a resource at (row, col); context = resource code
     REMOVE = 14  # target was tagged out of the game for a while; value = duration
+    SELECT = 15  # actor chose target as its interaction partner
 
 
 EVENT_DTYPE = np.dtype(
