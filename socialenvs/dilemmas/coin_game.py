@@ -239,7 +239,7 @@ class CoinGame(Sim):
         # Owner of each coin; fixed (0, 1) with twin coins.
         self.coin_owner = np.tile(np.arange(K, dtype=np.int64), (B, 1))
         self._agent_ids = np.arange(2, dtype=np.int64)
-        self._all_rows = np.arange(B)[:, None]
+        self._base = self._make_base(B)
 
     # ------------------------------------------------------------------ rules
     def _free_cells(self, idx: np.ndarray, exclude_coin: int) -> np.ndarray:
@@ -311,31 +311,30 @@ class CoinGame(Sim):
 
     # ------------------------------------------------------------------ observations
     def _observe(self, idx: np.ndarray) -> np.ndarray:
-        n, K, C = len(idx), self.num_coins, self.num_cells
-        pos = self.pos[idx]
-        coins = self.coin_pos[idx]
-        owner = self.coin_owner[idx]
-        # cells[b, i, m] and planes[b, i, m]: what observer i sees at its m-th marked cell.
-        cells = np.empty((n, 2, 2 + K), dtype=np.int64)
-        cells[:, :, 0] = pos
-        cells[:, :, 1] = pos[:, ::-1]
-        cells[:, :, 2:] = coins[:, None, :]
-        mine = owner[:, None, :] == self._agent_ids[None, :, None]  # [n, observer, coin]
+        n, C = len(idx), self.num_cells
+        pos = self.pos[idx]  # pos[:, i]: observer i's own cell
+        other = pos[:, ::-1]
+        coins = self.coin_pos[idx][:, None, :]  # [n, 1, coin]
+        mine = self.coin_owner[idx][:, None, :] == self._agent_ids[None, :, None]
+        # Flat offset of observer (b, i)'s grid: one scatter per kind of marked cell.
+        base = self._base if n == self.num_envs else self._make_base(n)
         if self.config.obs_type == "symbolic":
-            planes = np.empty((n, 2, 2 + K), dtype=np.int64)
-            planes[:, :, 0] = SELF
-            planes[:, :, 1] = OTHER
-            planes[:, :, 2:] = np.where(mine, OWN_COIN, OTHER_COIN)
-            obs = np.zeros((n, 2, C * NUM_PLANES), dtype=np.uint8)
-            np.put_along_axis(obs, (cells * NUM_PLANES + planes).reshape(n, 2, -1), 1, axis=2)
+            obs = np.zeros(n * 2 * C * NUM_PLANES, dtype=np.uint8)
+            b4 = base * NUM_PLANES
+            obs[b4 + coins * NUM_PLANES + (OTHER_COIN - mine)] = 1
+            obs[b4[:, :, 0] + other * NUM_PLANES + OTHER] = 1
+            obs[b4[:, :, 0] + pos * NUM_PLANES + SELF] = 1
             return obs.reshape(n, 2, self.size, self.size, NUM_PLANES)
-        codes = np.zeros((n, 2, C), dtype=np.uint8)
-        coin_codes = np.where(mine, OWN_COIN_CODE, OTHER_COIN_CODE).astype(np.uint8)
-        np.put_along_axis(codes, cells[:, :, 2:], coin_codes, axis=2)
-        np.put_along_axis(codes, cells[:, :, 1:2], OTHER_CODE, axis=2)
-        together = (pos[:, 0] == pos[:, 1])[:, None, None]
-        np.put_along_axis(codes, cells[:, :, 0:1], np.where(together, BOTH_CODE, SELF_CODE), axis=2)
+        codes = np.zeros(n * 2 * C, dtype=np.uint8)
+        codes[base + coins] = OTHER_COIN_CODE - mine
+        codes[base[:, :, 0] + other] = OTHER_CODE
+        together = (pos[:, :1] == pos[:, 1:]) * (BOTH_CODE - SELF_CODE)
+        codes[base[:, :, 0] + pos] = SELF_CODE + together
         return EGO_PALETTE[codes].reshape(n, 2, self.size, self.size, 3)
+
+    def _make_base(self, n: int) -> np.ndarray:
+        """``[n, 2, 1]`` offsets (in cells) of each observer's grid in a flat buffer."""
+        return (np.arange(n * 2, dtype=np.int64) * self.num_cells).reshape(n, 2, 1)
 
     # ------------------------------------------------------------------ rendering
     def _render(self, env: int) -> np.ndarray:
