@@ -22,8 +22,9 @@ popularised by LOLA, Foerster et al. 2018, arXiv 1709.04326, §4).
 * One coin is on the board at a time, of a colour drawn uniformly from the two players'
   colours (Lerer & Peysakhovich 2017). With ``twin_coins=True`` one coin of *each*
   colour is always on the board instead: the layout of JaxMARL v0.2's ``coin_game``.
-* Each step both players move at once: ``0`` up, ``1`` down, ``2`` left, ``3`` right,
-  ``4`` stay (absent when ``num_actions=4``, as in the LASE development code). On a torus
+* Each step both players move at once: ``0`` up (north), ``1`` right (east), ``2`` down
+  (south), ``3`` left (west), ``4`` stay (absent when ``num_actions=4``, as in the LASE
+  development code); the grid core's ``ABSOLUTE_ACTIONS``. On a torus
   a move across an edge wraps around; with ``torus=False`` it leaves the player in place.
   Players may share a cell.
 * A player whose new cell holds a coin picks it up: the taker gets ``own_coin_reward``
@@ -110,11 +111,15 @@ import numpy as np
 
 from socialenvs.core.config import check_choice
 from socialenvs.core.events import EventKind
+from socialenvs.core.grid import ABSOLUTE_ACTIONS, DIRECTIONS, NO_MOVE, agent_palette
 from socialenvs.core.sim import Sim
 
-UP, DOWN, LEFT, RIGHT, STAY = range(5)
+# The grid core's absolute action set: 0 north (up), 1 east (right), 2 south (down),
+# 3 west (left), 4 stay; with num_actions=4 the stay action is dropped.
+ACTIONS = ABSOLUTE_ACTIONS
+UP, RIGHT, DOWN, LEFT, STAY = (ACTIONS.index(a) for a in ACTIONS.names)
 # (row, col) displacement of each action.
-MOVES = np.array([[-1, 0], [1, 0], [0, -1], [0, 1], [0, 0]], dtype=np.int64)
+MOVES = np.array([DIRECTIONS[m] if m != NO_MOVE else (0, 0) for m in ACTIONS.move], dtype=np.int64)
 
 OBS_TYPES = ("symbolic", "rgb")
 SELF, OTHER, OWN_COIN, OTHER_COIN = range(4)  # symbolic planes, egocentric
@@ -134,8 +139,8 @@ EGO_PALETTE = np.array(
     dtype=np.uint8,
 )
 # Absolute colours for rendering: player_0 red, player_1 blue (coins lighter).
-PLAYER_COLOURS = np.array([[220, 50, 50], [50, 90, 220]], dtype=np.uint8)
-COIN_COLOURS = np.array([[255, 140, 140], [140, 170, 255]], dtype=np.uint8)
+PLAYER_COLOURS = agent_palette(2)
+COIN_COLOURS = (PLAYER_COLOURS // 2 + 127).astype(np.uint8)
 CELL_PX = 24
 
 
