@@ -11,17 +11,23 @@ caller and every other seat by a given co-player policy, so any single-agent lib
     >>> env = W.single_agent("matrix_game_v0", co_players=tit_for_tat, max_cycles=20)
     >>> obs, info = env.reset(seed=0)
 
-Co-player protocol (kept torch-free; see :func:`as_policy`): a co-player is
+Co-player protocol (duck-typed, so socialenvs stays torch-free; see :class:`CoPlayer`).
+A co-player plays ``k`` seats at once and sees their observations as one numpy array
+``obs_batch`` of shape ``[k, *obs_shape]``. It may be
 
-* a callable ``policy(obs_batch) -> actions``, where ``obs_batch`` is a numpy array
-  ``[k, *obs_shape]`` (the observations of the ``k`` seats it plays) and ``actions`` is
-  anything ``numpy.asarray`` turns into ``k`` integers; or
-* an object with an ``act(obs_batch)`` method, or a ``predict(obs_batch)`` method (a
-  trained Stable-Baselines3 model works as is), with the same meaning;
-* if the call returns a tuple (e.g. ``(actions, state)`` from SB3's ``predict``), its
-  first element is taken as the actions;
-* if the object has a ``reset()`` method, it is called at the start of every episode
-  (stateful scripted players such as grim trigger use it to forget).
+* a **policy of the** ``agents`` **package** (anything with ``act(obs, state, *,
+  rng=...)`` returning an object with ``.actions`` and ``.state``, and
+  ``initial_state(k)``): its recurrent state is carried across steps and reset at every
+  episode start; ``rng`` is the env's ``np_random``, so seeded resets reproduce
+  scripted players that sample;
+* an object with ``act(obs_batch)`` or ``predict(obs_batch)`` (a trained
+  Stable-Baselines3 model works as is);
+* a plain callable ``policy(obs_batch) -> actions``.
+
+Actions may be anything ``numpy.asarray`` turns into ``k`` integers; a returned tuple
+(e.g. ``(actions, state)`` from SB3's ``predict``) contributes its first element, and an
+object with an ``actions`` attribute contributes that. An optional ``reset()`` method is
+called at the start of every episode.
 
 ``co_players`` is one co-player for every other seat (called once per step with all
 their observations), a sequence with one co-player per other seat in seat order, a dict
@@ -38,7 +44,7 @@ social-outcome metrics of the whole group (see :mod:`socialenvs.wrappers.stats`)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import gymnasium
@@ -53,40 +59,77 @@ from socialenvs.wrappers.stats import episode_info
 
 @runtime_checkable
 class CoPlayer(Protocol):
-    """A fixed policy for the other seats: a batch of observations -> a batch of actions."""
+    """The smallest co-player: a batch of observations ``[k, *obs_shape]`` -> ``k`` actions.
+
+    Objects with ``act``/``predict`` methods (and the ``agents`` package's policies) are
+    accepted too; see the module docstring.
+    """
 
     def __call__(self, obs: np.ndarray) -> Any: ...
 
 
-def as_policy(player: Any) -> tuple[Callable[[np.ndarray], Any], Callable[[], Any] | None]:
-    """The ``(act, reset)`` functions of a co-player (``reset`` may be ``None``).
+class _SeatGroup:
+    """One co-player and the seats it plays, with its recurrent state."""
 
-    Raises:
-        ValueError: if ``player`` has no ``act``/``predict`` method and is not callable.
-    """
-    for name in ("act", "predict"):
-        method = getattr(player, name, None)
-        if callable(method):
-            act = method
-            break
-    else:
-        if not callable(player):
+    def __init__(self, player: Any, seats: np.ndarray, env: SingleAgentEnv):
+        self.player = player
+        self.seats = seats
+        self.env = env
+        self.stateful = callable(getattr(player, "initial_state", None)) and callable(
+            getattr(player, "act", None)
+        )
+        for name in ("act", "predict"):
+            method = getattr(player, name, None)
+            if callable(method):
+                self._act = method
+                break
+        else:
+            if not callable(player):
+                raise ValueError(
+                    f"co-player {player!r} is not usable: give a callable obs_batch -> actions, "
+                    "an object with an act(obs_batch) or predict(obs_batch) method, or 'random'"
+                )
+            self._act = player
+        reset = getattr(player, "reset", None)
+        self._reset = reset if callable(reset) else None
+        self.state: Any = ()
+
+    def begin_episode(self) -> None:
+        if self._reset is not None:
+            self._reset()
+        if self.stateful:
+            self.state = self.player.initial_state(len(self.seats))
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        if self.stateful:
+            result = self._act(obs, self.state, rng=self.env.np_random)
+        else:
+            result = self._act(obs)
+        if isinstance(result, tuple):
+            result = result[0]
+        if hasattr(result, "actions"):
+            if self.stateful:
+                self.state = getattr(result, "state", ())
+            result = result.actions
+        if hasattr(result, "detach"):  # a torch tensor from a user's policy
+            result = result.detach().cpu().numpy()
+        actions = np.asarray(result)
+        if actions.size != len(self.seats):
             raise ValueError(
-                f"co-player {player!r} is not usable: give a callable obs_batch -> actions, "
-                "an object with an act(obs_batch) or predict(obs_batch) method, or 'random'"
+                f"co-player {self.player!r} returned {actions.size} actions for "
+                f"{len(self.seats)} seats (observations of shape {obs.shape})"
             )
-        act = player
-    reset = getattr(player, "reset", None)
-    return act, reset if callable(reset) else None
+        return actions.reshape(len(self.seats))
 
 
 class _RandomPlayer:
+    """Uniform random actions from the env's ``np_random``."""
+
     def __init__(self, env: SingleAgentEnv):
         self.env = env
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        n = int(self.env.action_space.n)
-        return self.env.np_random.integers(n, size=len(obs))
+        return self.env.np_random.integers(int(self.env.action_space.n), size=len(obs))
 
 
 class SingleAgentEnv(gymnasium.Env):
@@ -143,15 +186,15 @@ class SingleAgentEnv(gymnasium.Env):
             f"agent={agent!r} must be an index in 0..{len(names) - 1} or one of {names}"
         )
 
-    def _resolve_co_players(
-        self, co_players: Any
-    ) -> list[tuple[np.ndarray, Callable, Callable | None]]:
-        """``[(seats, act, reset), ...]``: which seats each co-player plays."""
+    def _resolve_co_players(self, co_players: Any) -> list[_SeatGroup]:
+        """One :class:`_SeatGroup` per co-player."""
         others = [self.agent_names[i] for i in self.others]
+        if not others:
+            return []
         if isinstance(co_players, str):
             if co_players != "random":
                 raise ValueError(f"co_players={co_players!r}: the only named co-player is 'random'")
-            return [(self.others, _RandomPlayer(self), None)] if len(others) else []
+            return [_SeatGroup(_RandomPlayer(self), self.others, self)]
         if isinstance(co_players, Mapping):
             unknown = set(co_players) - set(others)
             missing = set(others) - set(co_players)
@@ -161,15 +204,16 @@ class SingleAgentEnv(gymnasium.Env):
                     f"missing {sorted(missing)}, unknown {sorted(unknown)}"
                 )
             return [
-                (np.array([self.agent_names.index(a)]), *as_policy(co_players[a])) for a in others
+                _SeatGroup(co_players[a], np.array([self.agent_names.index(a)]), self)
+                for a in others
             ]
         if isinstance(co_players, Sequence):
             if len(co_players) != len(others):
                 raise ValueError(
                     f"co_players has {len(co_players)} entries; give one per other seat {others}"
                 )
-            return [(np.array([i]), *as_policy(p)) for i, p in zip(self.others, co_players)]
-        return [(self.others, *as_policy(co_players))] if len(others) else []
+            return [_SeatGroup(p, np.array([i]), self) for i, p in zip(self.others, co_players)]
+        return [_SeatGroup(co_players, self.others, self)]
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -180,9 +224,8 @@ class SingleAgentEnv(gymnasium.Env):
             self.sim.seed(int(self.np_random.integers(2**31)))
         self.sim.reset()
         self._stats.clear()
-        for _, _, reset in self._groups:
-            if reset is not None:
-                reset()
+        for group in self._groups:
+            group.begin_episode()
         self._obs = self.sim.observe()[0]
         self._needs_reset = False
         return self._obs[self.agent_index], {}
@@ -194,11 +237,8 @@ class SingleAgentEnv(gymnasium.Env):
         if np.size(action) != 1:
             raise ValueError(f"action must be a single integer, got shape {np.shape(action)}")
         joint[0, self.agent_index] = np.asarray(action).item()
-        for seats, act, _ in self._groups:
-            result = act(self._obs[seats])
-            if isinstance(result, tuple):
-                result = result[0]
-            joint[0, seats] = np.asarray(result).reshape(len(seats))
+        for group in self._groups:
+            joint[0, group.seats] = group(self._obs[group.seats])
         rewards, terminated, truncated = self.sim.step(joint)
         self._stats.update(rewards, self.sim.last_events)
         self._obs = self.sim.observe()[0]
