@@ -1,0 +1,209 @@
+"""Commons Harvest: a common-pool resource dilemma on a gridworld.
+
+| | |
+|---|---|
+| Creation | ``socialenvs.make("harvest_v0")``, ``socialenvs.make_vec("harvest_v0", num_envs=256)`` |
+| Agents | ``player_0`` .. ``player_{N-1}`` (N = 5; 7 with ``rules="meltingpot"``) |
+| Actions | ``Discrete(8)``: SSD's 7 movement actions + fire |
+| Observation | ``Box(0, 255, (15, 15, 3), uint8)`` (``rgb``) or ``Box(0, 1, (15, 15, 8), uint8)`` (``symbolic``) |
+| Parallel API | yes (AEC through ``parallel_to_aec``); batched through ``make_vec`` |
+
+Apples grow in patches; an apple regrows with a probability that rises with the number
+of apples near it, so a patch that is harvested bare never comes back. Eating is
+individually rewarding, restraint is collectively rewarding: the tragedy of the commons
+of Perolat et al. 2017 (NeurIPS, arXiv 1707.06600) in the form of the Sequential Social
+Dilemma "Harvest" (Hughes et al. 2018, NeurIPS; SSD codebase
+``social_dilemmas/envs/harvest.py``) and Melting Pot's ``commons_harvest__open``
+(Agapiou et al. 2022). Agents can fire a beam that fines (SSD) or removes (Melting Pot)
+the players it hits, which lets them police the commons -- or fight over it.
+
+### Rules (``rules="ssd"``, the default; SSD codebase, spec dilemmas §2 and §8.1)
+
+* Map: our own 16 x 38 map (:data:`HARVEST_MAP`) with SSD ``HARVEST_MAP``'s counts:
+  155 apple cells in 11 patches, 20 spawn points, 104 walls (the border), 329 empty
+  cells. Every apple cell holds an apple at reset.
+* Actions (SSD ``agent.py``): 0 move left, 1 move right, 2 move forward, 3 move back
+  (all relative to the avatar's orientation), 4 stay, 5 turn clockwise, 6 turn
+  counter-clockwise, 7 fire. Spawn orientation is uniform over N/E/S/W.
+* Each step, in order: turns; moves, resolved one agent at a time in a random order (an
+  agent cannot enter a wall or a cell occupied at its turn); an agent entering an apple
+  cell eats it (+1); fire beams are cast from the new positions, all against the same
+  state; apples regrow.
+* Fire beam: length 5, width 3. The centre ray covers the 5 cells ahead; the two side
+  rays start at the avatar's left/right neighbours and go 5 cells forward (forward 0..4).
+  A ray stops before a wall and at the first avatar it hits. Firing costs the firer -1;
+  each beam that hits an avatar costs it -50 (a player hit by two beams pays twice).
+  Hit avatars are not removed. Beam cells are drawn (yellow / ``beam`` layer) in the
+  observations of the step they were fired.
+* Regrowth: every empty apple cell with no avatar on it grows an apple with
+  probability ``[0, 0.005, 0.02, 0.05][min(k, 3)]``, k = apples in its 3 x 3 Moore
+  neighbourhood (SSD compares the offset's squared length with the unsquared "radius
+  2", which yields the Moore neighbourhood; ``regrowth_neighbourhood="disc"`` gives
+  the true radius-2 disc).
+* Episodes last ``max_cycles`` = 1000 steps and are truncated (the SSD env itself never
+  ends; its PettingZoo wrapper and Hughes et al. 2018 use 1000).
+
+### Melting Pot rules (``rules="meltingpot"``; ``commons_harvest__open``, spec §8.3)
+
+Regrowth over the radius-2 disc with probabilities ``[0, 0.0025, 0.005, 0.025]``; 7
+players; zap length 3, width 3 (every ray covers forward 1..3), cooldown 2 steps; a
+hit player is removed from the map for 4 steps and then reappears at a random free
+spawn point with a random orientation; no reward or cost for zapping. Melting Pot's
+own map, its 11 x 11 forward-looking window (``view="meltingpot"``) and its random
+episode end (at least 1000 steps, then p = 0.15 per 100 steps) are not reproduced by
+default: our map and ``max_cycles`` are used.
+
+Removed players stay in ``agents``; their actions have no effect; **their observation
+is all zeros** (no ordinary observation is: the avatar itself is always in view), and
+``Sim.inactive()`` reports them (the peace metric counts these steps).
+
+### Observations
+
+An egocentric window centred on the avatar (radius ``view_radius`` = 7: 15 x 15), turned
+so that the avatar faces up (``rotate_view``). ``rgb``: SSD's colours (empty black,
+walls grey, apples green, beam yellow, off-map dark grey) and one colour per player
+(:func:`socialenvs.core.grid.agent_palette`). ``symbolic``: 8 one-hot layers ``wall``
+(incl. off-map), ``apple``, ``beam``, ``waste``, ``river``, ``clean_beam`` (the last three
+always 0 here; shared with Cleanup), ``self``, ``others``.
+
+### Events and statistics
+
+``EAT`` (actor, cell), ``ZAP`` (actor = firer, target = hit player), ``REMOVE`` and
+``RESPAWN`` (Melting Pot rules). Episode statistics add ``apples_eaten`` and ``zaps``.
+
+### Arguments
+
+* ``rules`` (``"ssd"``): ``"ssd"`` or ``"meltingpot"``; fills every ``None`` below.
+* ``num_agents`` (5 / 7), ``max_cycles`` (1000).
+* ``obs_type`` (``"rgb"``): ``"rgb"`` or ``"symbolic"``.
+* ``view`` (``"centred"``), ``view_radius`` (7), ``rotate_view`` (True).
+* ``regrowth_probs`` (SSD / MP table above): 4 probabilities for k = 0, 1, 2, >= 3.
+* ``regrowth_neighbourhood`` (``"moore"`` / ``"disc"``).
+* ``beam_length`` (5 / 3), ``beam_width`` (3), ``fire_cost`` (-1 / 0), ``hit_penalty``
+  (-50 / 0), ``zap_cooldown`` (0 / 2), ``removal_duration`` (0 / 4), ``apple_reward`` (1).
+* ``ascii_map``: custom map; legend ``@`` wall, ``A`` apple cell, ``P`` spawn point,
+  space empty.
+* ``action_set`` (``"ssd"``), ``fire_enabled`` (True): see :mod:`socialenvs.dilemmas.ssd_grid`.
+
+### Version history
+
+* v0: initial release. Choices where the sources are silent: the map (same counts as
+  SSD's); simultaneous beams (each beam hitting an avatar fines it); removed players'
+  all-zero observation and respawn at a random free spawn point; Melting Pot's beam as
+  forward 1..L for every ray; move conflicts resolved sequentially in a random order (an
+  avatar cannot follow into a cell vacated later in the same order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from socialenvs.core.config import check_choice
+from socialenvs.core.events import EventKind
+from socialenvs.dilemmas.ssd_grid import (
+    APPLE,
+    EMPTY,
+    WALL,
+    GridDilemma,
+    GridDilemmaConfig,
+    check_probabilities,
+)
+
+#: Our own Harvest map, 16 x 38, with the counts of SSD's ``HARVEST_MAP``: 155 apple
+#: cells (``A``), 20 spawn points (``P``), 104 walls (``@``), 329 empty cells.
+HARVEST_MAP = [
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
+    "@P   A   P   A    P     A   P   A    @",
+    "@   AAA     AAA        AAA     AAA   @",
+    "@  AAAAA   AAAAA      AAAAA   AAAAA  @",
+    "@   AAA  P  AAA   A    AAA  P  AAA   @",
+    "@    A  A    A   AAA    A   A   A    @",
+    "@      AAA      AAAAA      AAA       @",
+    "@ PP  AAAAA PP AAAAAAA PP AAAAA   PP @",
+    "@      AAA      AAAAA      AAA       @",
+    "@       A        AAA        A        @",
+    "@    A       A    A     A       A    @",
+    "@   AAA  P  AAA        AAA  P  AAA   @",
+    "@  AAAAA   AAAAA      AAAAA   AAAAA  @",
+    "@   AAA     AAA        AAA     AAA   @",
+    "@    A   P   A    P     A   P   A   P@",
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
+]
+
+HARVEST_LEGEND = {"@": WALL, "A": APPLE, "P": EMPTY, " ": EMPTY}
+
+#: Regrowth probability by the number of nearby apples (0, 1, 2, >= 3).
+SSD_REGROWTH_PROBS = (0.0, 0.005, 0.02, 0.05)  # SSD harvest.py
+MELTINGPOT_REGROWTH_PROBS = (0.0, 0.0025, 0.005, 0.025)  # commons_harvest__open
+#: Squared radius of each neighbourhood (offsets with dr^2 + dc^2 <= this).
+NEIGHBOURHOOD_RADIUS2 = {"moore": 2, "disc": 4}
+
+
+@dataclass
+class HarvestConfig(GridDilemmaConfig):
+    regrowth_probs: Any = None
+    """Regrowth probability for 0, 1, 2, >= 3 nearby apples; SSD or Melting Pot table."""
+    regrowth_neighbourhood: str | None = None
+    """``"moore"`` (3 x 3, SSD) or ``"disc"`` (radius 2, Melting Pot)."""
+
+    RULE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {
+        "ssd": dict(
+            GridDilemmaConfig.RULE_DEFAULTS["ssd"],
+            regrowth_probs=SSD_REGROWTH_PROBS,
+            regrowth_neighbourhood="moore",
+        ),
+        "meltingpot": dict(
+            GridDilemmaConfig.RULE_DEFAULTS["meltingpot"],
+            regrowth_probs=MELTINGPOT_REGROWTH_PROBS,
+            regrowth_neighbourhood="disc",
+        ),
+    }
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.regrowth_probs = check_probabilities("regrowth_probs", self.regrowth_probs, 4)
+        check_choice(
+            "regrowth_neighbourhood", self.regrowth_neighbourhood, list(NEIGHBOURHOOD_RADIUS2)
+        )
+
+
+class Harvest(GridDilemma):
+    __doc__ = __doc__
+    name = "harvest_v0"
+    config_class = HarvestConfig
+    DEFAULT_MAP = HARVEST_MAP
+    LEGEND = HARVEST_LEGEND
+    episode_event_metrics = {"apples_eaten": EventKind.EAT, "zaps": EventKind.ZAP}
+
+    def _setup_resources(self) -> None:
+        # Apple cells, and which apple cells are in each one's neighbourhood: regrowth
+        # counts are one matrix product of the apple indicator with this adjacency.
+        self.apple_cells = self.map.where("A")  # [K, 2]
+        self.apple_r, self.apple_c = self.apple_cells[:, 0], self.apple_cells[:, 1]
+        d = self.apple_cells[:, None, :] - self.apple_cells[None, :, :]
+        r2 = NEIGHBOURHOOD_RADIUS2[self.config.regrowth_neighbourhood]
+        near = (d**2).sum(-1) <= r2
+        np.fill_diagonal(near, False)  # the cell itself is empty when it can regrow
+        self.apple_adjacency = near.astype(np.float32)
+        self.regrowth_table = np.asarray(self.config.regrowth_probs, dtype=np.float64)
+
+    def _grow_resources(self, occ: np.ndarray) -> None:
+        if not len(self.apple_r):
+            return
+        r, c = self.apple_r, self.apple_c
+        cell = self.cells[:, r, c]  # [B, K]
+        apples = cell == APPLE
+        k = (apples.astype(np.float32) @ self.apple_adjacency).astype(np.int64)
+        p = self.regrowth_table[np.minimum(k, 3)]
+        u = self.rng.uniform((len(r),))
+        grow = (u < p) & ~apples & (occ[:, r, c] < 0)
+        if grow.any():
+            b, j = np.nonzero(grow)
+            self.cells[b, r[j], c[j]] = APPLE
+
+    def apples(self) -> np.ndarray:
+        """``int64[B]`` apples currently on the map of each copy."""
+        return (self.cells == APPLE).sum(axis=(1, 2))
