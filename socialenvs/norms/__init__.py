@@ -1,0 +1,1 @@
+"""Norms and sanctions: Allelopathic Harvest and the public sanction event stream."""
