@@ -120,7 +120,7 @@ class SmallGridGame(Sim):
     def _codes(self, idx: np.ndarray) -> np.ndarray:
         """``int64[b, N, v, v]`` object code in each agent's window: kind, ``nk`` outside,
         ``nk + 1`` empty."""
-        S, v, nk = self.size, self.view, len(self.kind_names)
+        S, nk = self.size, len(self.kind_names)
         r = self.view // 2
         board = np.full((len(idx), S * S), nk + 1, dtype=np.int64)
         b, k = np.nonzero(self.alive[idx])
