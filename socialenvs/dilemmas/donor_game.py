@@ -22,8 +22,8 @@ the second N/2 rounds replay every pairing with the roles reversed (the notebook
 ``extendRounds``), ordered so that roles keep alternating (pairing ``(k + 1) mod N/2`` in
 round ``N/2 + k`` when N/2 is even, pairing ``k`` when it is odd; our choice, which keeps
 the paper's maximum average final resources, 10 x 1.5 x 2^11 = 30,720 for N = 12, when
-everyone always gives everything). No two consecutive rounds pair the same players, so
-there is no direct reciprocity. ``role_order="b_first"`` swaps the roles of every round:
+everyone always gives everything). For N >= 6 no two consecutive rounds pair the same
+players, so there is no direct reciprocity (with N = 4 one repeat is unavoidable). ``role_order="b_first"`` swaps the roles of every round:
 the paper plays each generation twice, once each way, so that every player is a
 final-round recipient once ("fairness fix"); generational selection (top 50% survive) is
 a training-side loop.
