@@ -61,6 +61,24 @@ def test_passes_gymnasium_env_checker(co_players):
     check_env(env, skip_render_check=False)
 
 
+@pytest.mark.skipif("harvest_v0" not in socialenvs.list_envs(), reason="harvest_v0 not present")
+def test_harvest_view_against_greedy_harvesters():
+    scripted = pytest.importorskip("agents.scripted")
+    env = single_agent("harvest_v0", num_agents=3, max_cycles=20)
+    check_env(env)
+    assert env.observation_space.shape == (15, 15, 3)
+    harvester = scripted.make_scripted("greedy_harvester", env)  # reads env.sim
+    env = single_agent("harvest_v0", co_players=harvester, num_agents=3, max_cycles=60)
+    stay = env.sim.actions.names.index("stay")
+    rewards, infos, _, _ = _episode(env, lambda obs: stay)
+    ep = infos[-1]["episode"]
+    assert ep["l"] == 60
+    # The learner stays put; the greedy co-players do eat apples.
+    assert ep["r"] == pytest.approx(rewards.sum())
+    assert ep["apples_eaten"] > 0
+    assert ep["returns"]["player_1"] + ep["returns"]["player_2"] > 0
+
+
 def test_payoffs_against_always_defect_and_reset_hook():
     player = _AlwaysDefect()
     env = single_agent("matrix_game_v0", co_players=player, max_cycles=7)
