@@ -219,8 +219,46 @@ def make_scripted(name: str, env: Any) -> Policy:
             raise ValueError(f"scripted policy {name!r} plays matrix games, not {sim.name!r}")
         return MATRIX_STRATEGIES[name](num_actions)
     if name == "greedy_harvester":
-        spec = getattr(sim, "greedy_harvester_spec", None)
-        if spec is None:
-            raise ValueError(f"greedy_harvester needs an env with apples in view, not {sim.name!r}")
-        return GreedyHarvester(num_actions, **spec())
+        return greedy_harvester_for(sim)
     raise ValueError(f"unknown scripted policy {name!r}; choose one of {scripted_names()}")
+
+
+def greedy_harvester_for(sim: Any) -> GreedyHarvester:
+    """A :class:`GreedyHarvester` for the SSD grid dilemmas (Harvest, Cleanup, ...).
+
+    Reads apples from either observation type of :mod:`socialenvs.dilemmas.ssd_grid`
+    (the apple colour in ``rgb``, the ``apple`` layer in ``symbolic``) and maps view
+    directions to the env's moves: with the SSD relative action set and a rotated view,
+    "up" in the view is ``move_forward``; with absolute actions and an unrotated view it
+    is ``move_north``.
+    """
+    from socialenvs.dilemmas import ssd_grid
+
+    cfg = getattr(sim, "config", None)
+    if not isinstance(sim, ssd_grid.GridDilemma):
+        raise ValueError(f"greedy_harvester plays the SSD grid dilemmas, not {sim.name!r}")
+    if cfg.view != "centred":
+        raise ValueError(f"greedy_harvester needs view='centred', not view={cfg.view!r}")
+    names = list(sim.actions.names)
+    if "move_forward" in names and cfg.rotate_view:
+        dirs = ("move_forward", "move_back", "move_left", "move_right")
+    elif "move_north" in names and not cfg.rotate_view:
+        dirs = ("move_north", "move_south", "move_west", "move_east")
+    else:
+        raise ValueError(
+            "greedy_harvester needs relative actions with a rotated view or absolute "
+            f"actions with a fixed view (got actions {names}, rotate_view={cfg.rotate_view})"
+        )
+    moves = tuple(names.index(d) for d in dirs)
+    if cfg.obs_type == "rgb":
+        apple = ssd_grid.CELL_COLOURS[ssd_grid.APPLE]
+
+        def is_resource(obs: np.ndarray) -> np.ndarray:
+            return np.all(obs == apple, axis=-1)
+    else:
+        layer = ssd_grid.SYMBOLIC_LAYERS.index("apple")
+
+        def is_resource(obs: np.ndarray) -> np.ndarray:
+            return obs[..., layer] > 0
+
+    return GreedyHarvester(int(sim.action_space.n), is_resource, moves)

@@ -137,7 +137,8 @@ class Rollout:
         initial_states: per policy, its state of all ``B * N`` slots before step 0.
         events: one structured event array per step (``infos["events"]``).
         episodes: finished-episode statistics: dicts of ``infos["episode"]`` arrays plus
-            ``policy_ids [k, N]`` and ``step`` (env steps collected when it ended).
+            ``envs [k]`` (copy indices), ``policy_ids [k, N]`` and ``step`` (env steps
+            collected when it ended).
         critic_obs: centralised-critic inputs, when a policy uses them.
         next_obs: observation after step ``t`` (``final_obs`` at episode ends), when
             requested (value-based learners).
@@ -434,6 +435,7 @@ class RolloutCollector:
                     v = self._values(final.reshape(B * N, *obs_shape), fcobs, slots, self.states)
                     ro.next_values[t].reshape(-1)[slots] = v
                 ep = dict(infos["episode"])
+                ep["envs"] = envs
                 ep["policy_ids"] = self.assignment[envs].copy()
                 ep["step"] = self.env_steps
                 ro.episodes.append(ep)
