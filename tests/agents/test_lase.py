@@ -1,0 +1,123 @@
+import numpy as np
+import pytest
+import torch
+
+import socialenvs
+from agents.lase import METHODS, LASEConfig, SocialLearner, lase_gift_weights
+from training.lase import train_social
+from training.rollout import Matchmaker, RolloutCollector
+
+
+def test_gift_weights_from_sr():
+    sr = torch.tensor([[[0.0, 0.6, -0.3], [1.0, 0.0, 1.0], [-1.0, -0.5, 0.0]]])
+    w = lase_gift_weights(sr)[0]
+    torch.testing.assert_close(w.sum(-1), torch.ones(3))
+    assert (w >= 0).all()
+    # row 0: gives 0.6/2 to agent 1, nothing to the unfriendly agent 2
+    torch.testing.assert_close(w[0], torch.tensor([0.7, 0.3, 0.0]))
+    # row 1: max gifts, keeps nothing; row 2: keeps everything
+    torch.testing.assert_close(w[1], torch.tensor([0.5, 0.0, 0.5]))
+    torch.testing.assert_close(w[2], torch.tensor([0.0, 0.0, 1.0]))
+
+
+def _rollout(env_id, method, steps=12, **env_kwargs):
+    venv = socialenvs.make_vec(env_id, num_envs=3, **env_kwargs)
+    N = venv.num_agents
+    learner = SocialLearner(
+        venv.single_observation_space,
+        int(venv.single_action_space.n),
+        N,
+        config=LASEConfig(method=method),
+        seed=0,
+    )
+    col = RolloutCollector(
+        venv, [learner.policies[i] for i in range(N)], Matchmaker(list(range(N))), seed=0
+    )
+    return learner, col.collect(steps)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_update_runs_and_gifting_conserves_reward(method):
+    learner, ro = _rollout("matrix_game_v0", method, max_cycles=5)
+    stats = learner.update(ro)
+    w = np.asarray(stats["gift_weights"])
+    np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-5)
+    assert (w >= -1e-7).all()
+    if method in ("lase", "selfish", "fixed_gifting", "random_gifting"):
+        # zero-sum: the post-gift rewards sum to the extrinsic ones
+        assert np.isclose(
+            np.sum(stats["train_reward"]), np.sum(stats["extrinsic_reward"]), atol=1e-4
+        )
+    if method == "selfish":
+        np.testing.assert_allclose(w, np.eye(2))
+    if method == "lase":
+        sr = np.asarray(stats["social_relationship"])
+        assert np.all(np.abs(sr) <= 1.0) and np.all(np.diag(sr) == 0)
+
+
+def test_lase_on_a_grid_env_with_perspective_taking():
+    learner, ro = _rollout("stag_hunt_v0", "lase", steps=6, max_cycles=6)
+    stats = learner.update(ro)
+    assert np.asarray(stats["gift_weights"]).shape == (4, 4)
+    assert "pt_loss_0" in stats and "sr_critic_loss_3" in stats
+
+
+def test_lase_without_perspective_taking_uses_true_observations():
+    venv = socialenvs.make_vec("matrix_game_v0", num_envs=2)
+    learner = SocialLearner(
+        venv.single_observation_space, 2, 2, config=LASEConfig(perspective_taking=False), seed=0
+    )
+    assert not learner.pt
+    obs, _ = venv.reset(seed=0)
+    o = torch.from_numpy(obs).float()
+    p = learner.predicted_policy(0, 1, o[:, 0], o[:, 1])
+    torch.testing.assert_close(p, learner._actor_probs(0, o[:, 1]))
+
+
+def test_sr_critic_learns_social_relationship_signs_against_fixed_coplayer():
+    """Against a random co-player in the one-shot PD, SR toward its cooperation is > 0
+    and toward its defection < 0 once the SARSA critic has learned the payoffs."""
+    cfg = LASEConfig(lr_sr=1e-2, lr_pt=1e-2, lr_policy=1e-4, aux_updates=5, sr_gamma=0.0)
+    learner, hist = train_social(
+        "matrix_game_v0",
+        cfg,
+        env_kwargs={"preset": "lase_dev"},
+        coplayers={1: "random"},
+        num_envs=8,
+        updates=40,
+        rollout_steps=25,
+        seed=1,
+    )
+    venv = socialenvs.make_vec("matrix_game_v0", num_envs=4)
+    obs, _ = venv.reset(seed=0)
+    o = torch.from_numpy(obs).float()
+    acts = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]])
+    sr = learner.social_relationships(o, acts)[:, 0, 1]
+    assert (sr[[0, 2]] > 0.1).all() and (sr[[1, 3]] < -0.1).all()
+
+
+def test_train_social_smoke_and_records():
+    learner, hist = train_social(
+        "matrix_game_v0",
+        LASEConfig(),
+        env_kwargs={"max_cycles": 10},
+        coplayers={1: "always_defect"},
+        num_envs=2,
+        updates=3,
+        seed=0,
+    )
+    assert len(hist) == 3 and learner.seats == [0]
+    rec = hist[-1]
+    for key in ("cooperation", "gift_weights", "social_relationship", "episode_collective_return"):
+        assert key in rec
+    with pytest.raises(ValueError, match="seat"):
+        train_social("matrix_game_v0", coplayers={0: "random", 1: "random"}, updates=1)
+
+
+def test_bad_config_raises():
+    with pytest.raises(ValueError, match="method"):
+        LASEConfig(method="lola")
+    with pytest.raises(ValueError, match="core"):
+        LASEConfig(network={"core": "lstm"})
+    with pytest.raises(ValueError, match="pt_delta"):
+        LASEConfig(pt_delta=2.0)
