@@ -10,7 +10,7 @@ Loaded on first use, because they need optional libraries:
 
 * ``SB3VecEnv``, ``make_sb3_vec_env``, ``supersuit_vec_env`` (Stable-Baselines3,
   SuperSuit; extra ``sb3``) from :mod:`socialenvs.wrappers.sb3`;
-* ``register_rllib_env``, ``rllib_ppo_config`` (Ray RLlib; extra ``rllib``) from
+* ``make_rllib_env``, ``register_rllib_env``, ``rllib_ppo_config`` (Ray RLlib; extra ``rllib``) from
   :mod:`socialenvs.wrappers.rllib`.
 
 See ``docs/integrations.md`` for a runnable example per library.
@@ -28,6 +28,7 @@ _LAZY = {
     "SB3VecEnv": "socialenvs.wrappers.sb3",
     "make_sb3_vec_env": "socialenvs.wrappers.sb3",
     "supersuit_vec_env": "socialenvs.wrappers.sb3",
+    "make_rllib_env": "socialenvs.wrappers.rllib",
     "register_rllib_env": "socialenvs.wrappers.rllib",
     "rllib_ppo_config": "socialenvs.wrappers.rllib",
 }
