@@ -133,3 +133,93 @@ def social_outcomes(summary: EpisodeSummary) -> dict[str, np.ndarray]:
 def episode_metrics(rewards: np.ndarray, inactive: np.ndarray | None = None) -> dict[str, float]:
     """Convenience: the social-outcome metrics of one episode's ``[T, N]`` rewards."""
     return {k: float(v) for k, v in social_outcomes(summarize(rewards, inactive)).items()}
+
+
+# --------------------------------------------------------------------------- sanctions
+# Sanction and norm metrics (sanctions-norms spec §1.6, §2.6, §4.5, §6.3, §7.2). Inputs are
+# plain arrays taken from the public event record (see socialenvs.norms.sanctions).
+
+
+def zap_matrix(actor_group: np.ndarray, target_group: np.ndarray, num_groups: int) -> np.ndarray:
+    """``int64[G, G]`` counts of sanctions by the actor's group (row) and target's (column).
+
+    Groups are any small labels: avatar colour (Allelopathic Harvest's colour x colour
+    matrix), taste (taste x taste), or player index (who-zapped-who).
+    """
+    a = np.asarray(actor_group, dtype=np.int64).ravel()
+    t = np.asarray(target_group, dtype=np.int64).ravel()
+    if a.shape != t.shape:
+        raise ValueError(f"actor_group and target_group differ in size: {a.shape} vs {t.shape}")
+    if a.size and (min(a.min(), t.min()) < 0 or max(a.max(), t.max()) >= num_groups):
+        raise ValueError(f"groups must lie in 0..{num_groups - 1}")
+    return np.bincount(a * num_groups + t, minlength=num_groups**2).reshape(num_groups, num_groups)
+
+
+def free_rider_zap_share(target_colour: np.ndarray, grey: int = 0) -> dict[str, float]:
+    """Share of zaps aimed at grey (possible free-rider) vs coloured (recent planter)
+    targets in Allelopathic Harvest; ``nan`` shares when there are no zaps."""
+    t = np.asarray(target_colour).ravel()
+    n = t.size
+    on_grey = float((t == grey).sum())
+    return {
+        "zaps": float(n),
+        "on_free_riders": on_grey / n if n else float("nan"),
+        "on_planters": (n - on_grey) / n if n else float("nan"),
+    }
+
+
+def monoculture_fraction(berry_counts: np.ndarray) -> np.ndarray:
+    """``max_c N_c / sum_c N_c`` over the last axis (Melting Pot's ``monoculture_fraction``);
+    pass ``[T, 3]`` counts for the fraction over time."""
+    counts = np.asarray(berry_counts, dtype=np.float64)
+    total = counts.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, counts.max(axis=-1) / np.maximum(total, 1e-300), np.nan)
+
+
+def antisocial_punishment_rate(unjust: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Fraction of punishment (by count, or by ``weights`` such as points) that hit
+    cooperators: anti-social / unjust punishment (Herrmann et al. 2008; Dasgupta &
+    Musolesi 2023). ``nan`` when there was no punishment."""
+    u = np.asarray(unjust, dtype=bool).ravel()
+    w = np.ones(u.size) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
+    total = w.sum()
+    return float(w[u].sum() / total) if total > 0 else float("nan")
+
+
+def commons_outcomes(
+    harvests: np.ndarray, thresholds: np.ndarray, survived_months: int, max_months: int,
+    sustainable_per_agent: float,
+) -> dict[str, float]:
+    """GovSim's metrics of one run (Piatti et al. 2024, §2).
+
+    Args:
+        harvests: ``[T, N]`` units each agent caught in each month played.
+        thresholds: ``[T]`` the sustainability threshold f(t) of each month.
+        survived_months: months before collapse (``max_months`` if none).
+        max_months: the horizon (12).
+        sustainable_per_agent: f(0), the threshold at the start (10 for pool 100, N 5).
+
+    Returns:
+        ``survival_time``; ``survived`` (1.0 if no collapse); ``efficiency`` =
+        ``1 - max(0, T N f(0) - sum R) / (T N f(0))`` (the paper's formula uses T f(0); we
+        normalise by the group's sustainable total T N f(0), the 600 units of the
+        paper's optimum, so that the sustainable policy scores 1); ``equality`` = 1 - Gini
+        of the totals (standard normalisation, see ``gini``); ``over_usage`` = share of
+        harvest actions with catch above f(t).
+    """
+    h = np.asarray(harvests, dtype=np.float64)
+    if h.ndim != 2:
+        raise ValueError(f"harvests must have shape [T, N], got {h.shape}")
+    f = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+    T, N = h.shape
+    best = max_months * N * sustainable_per_agent
+    gain = h.sum()
+    actions = h[: len(f)]
+    return {
+        "survival_time": float(survived_months),
+        "survived": float(survived_months >= max_months),
+        "efficiency": float(1.0 - max(0.0, best - gain) / best) if best > 0 else float("nan"),
+        "equality": float(equality(h.sum(axis=0))),
+        "over_usage": float((actions > f[: len(actions), None]).mean()) if T else float("nan"),
+    }
