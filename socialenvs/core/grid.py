@@ -373,20 +373,43 @@ def beam_shape(length: int, width: int, layout: str = "ssd") -> BeamShape:
 
 @dataclass
 class BeamResult:
-    """Outcome of :func:`cast_beams` for every (copy, firer).
+    """Outcome of :func:`cast_beams`, one row per firing agent (``F`` firers in all).
 
     Attributes:
-        rows, cols: ``int64[B, N, R, L]`` cell coordinates (clipped into the map).
-        reached: ``bool[B, N, R, L]`` cells the beam of a firing agent reached.
-        hits: ``bool[B, N, N]``: ``hits[b, i, j]`` firer i's beam hit agent j.
-        absorbed: ``bool[B, N, R, L]`` reached cells that were absorbing (e.g. waste).
+        env, firer: ``int64[F]`` copy and agent index of each firer.
+        rows, cols: ``int64[F, R, L]`` cell coordinates of every ray step (clipped into
+            the map; wrapped on a torus).
+        reached: ``bool[F, R, L]`` cells the beam reached.
+        absorbed: ``bool[F, R, L]`` reached cells that were absorbing (e.g. waste).
+        hit_env, hit_firer, hit_target: ``int64[M]``: one entry per (firer, agent hit)
+            pair; an agent hit by two firers appears twice.
     """
 
+    env: np.ndarray
+    firer: np.ndarray
     rows: np.ndarray
     cols: np.ndarray
     reached: np.ndarray
-    hits: np.ndarray
     absorbed: np.ndarray
+    hit_env: np.ndarray
+    hit_firer: np.ndarray
+    hit_target: np.ndarray
+
+    def hit_matrix(self, num_envs: int, num_agents: int) -> np.ndarray:
+        """``bool[B, N, N]``: ``[b, i, j]`` firer i's beam hit agent j in copy b."""
+        out = np.zeros((num_envs, num_agents, num_agents), dtype=bool)
+        out[self.hit_env, self.hit_firer, self.hit_target] = True
+        return out
+
+    def reached_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(env, firer, row, col)`` of every reached cell (flat arrays)."""
+        f, ray, step = np.nonzero(self.reached)
+        return self.env[f], self.firer[f], self.rows[f, ray, step], self.cols[f, ray, step]
+
+    def absorbed_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(env, firer, row, col)`` of every reached absorbing cell (flat arrays)."""
+        f, ray, step = np.nonzero(self.absorbed)
+        return self.env[f], self.firer[f], self.rows[f, ray, step], self.cols[f, ray, step]
 
 
 def cast_beams(
@@ -401,6 +424,8 @@ def cast_beams(
 ) -> BeamResult:
     """Cast the beams of every firing agent against the current state (simultaneously).
 
+    Work is proportional to the number of firers, not to ``B * N``.
+
     Args:
         pos, ori: positions ``[B, N, 2]``, orientations ``[B, N]``.
         firing: ``bool[B, N]``.
@@ -408,43 +433,49 @@ def cast_beams(
         opaque: ``bool[B, H, W]`` or ``[H, W]``: the beam stops before these (walls).
             Cells off the map are opaque unless ``wrap``.
         occ: ``int8[B, H, W]`` occupancy; a ray stops at (and hits) the first agent.
-        absorb: optional ``bool[B, H, W]``: the ray stops at (and reaches) these cells.
+        absorb: optional ``bool[B, H, W]`` (or ``[H, W]``): the ray stops at (and
+            reaches) these cells.
     """
-    B, N = ori.shape
     H, W = occ.shape[1:]
-    off = shape.offsets[ori]  # [B, N, R, L, 2]
-    r = pos[:, :, None, None, 0] + off[..., 0]
-    c = pos[:, :, None, None, 1] + off[..., 1]
+    env, firer = np.nonzero(firing)
+    off = shape.offsets[ori[env, firer]]  # [F, R, L, 2]
+    p = pos[env, firer]
+    r = p[:, None, None, 0] + off[..., 0]
+    c = p[:, None, None, 1] + off[..., 1]
     if wrap:
         r %= H
         c %= W
-        outside = np.zeros(r.shape, dtype=bool)
+        blocked = np.zeros(r.shape, dtype=bool)
     else:
-        outside = (r < 0) | (r >= H) | (c < 0) | (c >= W)
-        r = np.clip(r, 0, H - 1)
-        c = np.clip(c, 0, W - 1)
-    bi = np.arange(B)[:, None, None, None]
-    blocked = outside | (opaque[r, c] if opaque.ndim == 2 else opaque[bi, r, c])
+        blocked = (r < 0) | (r >= H) | (c < 0) | (c >= W)
+        if blocked.any():
+            r = np.clip(r, 0, H - 1)
+            c = np.clip(c, 0, W - 1)
+    bi = env[:, None, None]
+    blocked |= opaque[r, c] if opaque.ndim == 2 else opaque[bi, r, c]
     agent = occ[bi, r, c]
     stop_at = agent >= 0
-    absorbed = (
-        np.zeros(r.shape, dtype=bool)
-        if absorb is None
-        else (absorb[r, c] if absorb.ndim == 2 else absorb[bi, r, c])
-    )
-    stop_at = stop_at | absorbed
-    # A cell is reached when nothing before it on the ray stopped the beam and it is not
-    # opaque itself: cumulative "stopped so far" along the ray axis.
+    if absorb is None:
+        absorbed = np.zeros(r.shape, dtype=bool)
+    else:
+        absorbed = absorb[r, c] if absorb.ndim == 2 else absorb[bi, r, c]
+        stop_at = stop_at | absorbed
+    # A cell is reached when nothing before it on its ray stopped the beam and it is not
+    # opaque itself: count the stoppers strictly before each cell along the ray.
     stopper = blocked | stop_at
-    before = np.cumsum(stopper, axis=-1) - stopper  # stoppers strictly before each cell
-    reached = (before == 0) & ~blocked & firing[:, :, None, None]
-    hit_agent = np.where(reached & (agent >= 0), agent, -1)
-    hits = np.zeros((B, N, N + 1), dtype=bool)
-    bb = np.broadcast_to(np.arange(B)[:, None, None, None], hit_agent.shape)
-    ff = np.broadcast_to(np.arange(N)[None, :, None, None], hit_agent.shape)
-    hits[bb, ff, hit_agent] = True  # -1 lands in the spare last column
+    before = np.cumsum(stopper, axis=-1) - stopper
+    reached = (before == 0) & ~blocked
+    f, ray, step = np.nonzero(reached & (agent >= 0))
     return BeamResult(
-        rows=r, cols=c, reached=reached, hits=hits[:, :, :N], absorbed=reached & absorbed
+        env=env,
+        firer=firer,
+        rows=r,
+        cols=c,
+        reached=reached,
+        absorbed=reached & absorbed,
+        hit_env=env[f],
+        hit_firer=firer[f],
+        hit_target=agent[f, ray, step].astype(np.int64),
     )
 
 
@@ -524,6 +555,7 @@ class EgocentricView:
             f, rt = DIRECTIONS[oo], DIRECTIONS[(oo + 1) & 3]
             self.delta[o] = fwd[..., None] * f + lat[..., None] * rt
         self.offsets = (self.delta[..., 0] * Wp + self.delta[..., 1]).reshape(4, vh * vw)
+        self._offsets32 = self.offsets.astype(np.int32)
         self._canvas: np.ndarray | None = None
 
     @property
@@ -571,14 +603,15 @@ class EgocentricView:
         if agent_codes is not None:
             self._draw(canvas, pos, agent_codes, active, self.pad)
         Hp, Wp = self.padded_shape
-        base = (
-            (np.arange(b) * (Hp * Wp))[:, None]
-            + (pos[..., 0] + self.pad) * Wp
-            + pos[..., 1]
-            + self.pad
-        )
-        idx = base[:, :, None] + self.offsets[ori]  # [b, N, vh*vw]
-        return canvas.ravel()[idx].reshape(b, N, vh, vw)
+        # int32 indices, an in-place add and np.take: ~10x faster than int64 fancy
+        # indexing at B=256 (less memory traffic, contiguous fast path).
+        wide = b * Hp * Wp >= 2**31
+        offsets = self.offsets if wide else self._offsets32
+        base = (np.arange(b) * (Hp * Wp))[:, None] + (pos[..., 0] + self.pad) * Wp
+        base += pos[..., 1] + self.pad
+        idx = np.take(offsets, ori, axis=0)  # [b, N, vh*vw]
+        idx += base.astype(offsets.dtype)[:, :, None]
+        return np.take(canvas.ravel(), idx).reshape(b, N, vh, vw)
 
     @staticmethod
     def _draw(grid, pos, agent_codes, active, pad) -> None:
@@ -594,8 +627,13 @@ class EgocentricView:
 
 # --------------------------------------------------------------------------- obs types
 def rgb_lookup(codes: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    """``uint8[..., 3]`` colours of cell codes (``palette``: ``uint8[num_codes, 3]``)."""
-    return palette[codes]
+    """``uint8[..., 3]`` colours of cell codes (``palette``: ``uint8[num_codes, 3]``).
+
+    Looks each code up as one 3-byte record (a single ``np.take``), about 3x faster than
+    ``palette[codes]``; pass a :func:`packed_table` to skip re-packing on every call.
+    """
+    table = palette if palette.ndim == 1 else packed_table(palette)
+    return _take_records(table, codes).view(np.uint8).reshape(*codes.shape, -1)
 
 
 def one_hot_table(layer_of_code: np.ndarray, num_layers: int) -> np.ndarray:
@@ -608,8 +646,29 @@ def one_hot_table(layer_of_code: np.ndarray, num_layers: int) -> np.ndarray:
 
 
 def symbolic_lookup(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """``uint8[..., C]`` one-hot layers of cell codes (``table`` from :func:`one_hot_table`)."""
-    return table[codes]
+    """``uint8[..., C]`` one-hot layers of cell codes (``table`` from :func:`one_hot_table`,
+    or its :func:`packed_table`)."""
+    packed = table if table.ndim == 1 else packed_table(table)
+    return _take_records(packed, codes).view(np.uint8).reshape(*codes.shape, -1)
+
+
+def _take_records(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    # Measured (numpy 2.4, 288k uint8 codes): np.take is fastest for 1-4 byte and void
+    # records (0.2 ms for uint32, 1.1 ms for V3) but pathologically slow for 8-byte
+    # integers (5 ms), where plain fancy indexing takes 0.9 ms.
+    if table.dtype.itemsize == 8 and table.dtype.kind == "u":
+        return table[codes]
+    return np.take(table, codes)
+
+
+def packed_table(table: np.ndarray) -> np.ndarray:
+    """A ``uint8[num_codes, C]`` lookup table as ``num_codes`` records of ``C`` bytes
+    (a native integer for C = 1, 2, 4, 8; a void record otherwise), so that a lookup
+    is one ``np.take`` instead of a 2-D fancy index."""
+    table = np.ascontiguousarray(table, dtype=np.uint8)
+    c = table.shape[1]
+    dtype = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}.get(c, f"V{c}")
+    return table.view(dtype).ravel()
 
 
 def agent_palette(num_agents: int) -> np.ndarray:

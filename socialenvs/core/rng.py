@@ -53,6 +53,13 @@ def random_seed() -> int:
     return int(np.random.SeedSequence().entropy) & 0x7FFFFFFF
 
 
+def probability_threshold(p: float | np.ndarray) -> np.ndarray:
+    """uint64 thresholds ``t`` with ``x * 2**-53 < p  <=>  x < t`` for integers
+    ``0 <= x < 2**53``: ``t = ceil(p * 2**53)`` (see :meth:`BatchedRNG.below`)."""
+    p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
+    return np.ceil(p * float(1 << 53)).astype(np.uint64)
+
+
 class BatchedRNG:
     """Independent counter-based streams, one per env copy.
 
@@ -96,6 +103,39 @@ class BatchedRNG:
     def uniform(self, shape: tuple[int, ...], idx: np.ndarray | None = None) -> np.ndarray:
         """Uniform floats in [0, 1) of shape ``[len(idx), *shape]``."""
         return (self.bits(shape, idx) >> _S11).astype(np.float64) * _INV_2_53
+
+    def bits_at(
+        self, env: np.ndarray, element: np.ndarray, idx: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Selected entries of one draw: ``bits(shape, idx)[env, element]`` (``element``
+        indexes the flattened ``shape``) for listed pairs only.
+
+        Every copy in ``idx`` advances by one draw, exactly as :meth:`bits` would, so a
+        sparse draw keeps copies reproducible; the work is proportional to ``len(env)``.
+        ``env`` indexes the rows of ``idx`` (all copies when ``idx`` is None).
+        """
+        keys = self.keys if idx is None else self.keys[idx]
+        counters = self.counters if idx is None else self.counters[idx]
+        env = np.asarray(env, dtype=np.int64)
+        base = _splitmix(keys[env] ^ _splitmix(counters[env]))
+        out = _splitmix(base ^ (np.asarray(element).astype(np.uint64) * _GOLDEN))
+        if idx is None:
+            self.counters += np.uint64(1)
+        else:
+            self.counters[idx] += np.uint64(1)
+        return out
+
+    def below(
+        self, thresholds: np.ndarray, shape: tuple[int, ...], idx: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Bernoulli draws without floats: ``bool[len(idx), *shape]``.
+
+        With ``thresholds = probability_threshold(p)`` this returns exactly
+        ``uniform(shape, idx) < p`` (same draw, same counter step), but skips the
+        uint64 -> float64 conversion, which dominates ``uniform`` for large draws.
+        ``thresholds`` (uint64) broadcasts against the result.
+        """
+        return (self.bits(shape, idx) >> _S11) < thresholds
 
     def integers(
         self, high: int | np.ndarray, shape: tuple[int, ...], idx: np.ndarray | None = None

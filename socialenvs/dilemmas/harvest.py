@@ -103,6 +103,7 @@ import numpy as np
 
 from socialenvs.core.config import check_choice
 from socialenvs.core.events import EventKind
+from socialenvs.core.rng import probability_threshold
 from socialenvs.dilemmas.ssd_grid import (
     APPLE,
     EMPTY,
@@ -179,30 +180,49 @@ class Harvest(GridDilemma):
     episode_event_metrics = {"apples_eaten": EventKind.EAT, "zaps": EventKind.ZAP}
 
     def _setup_resources(self) -> None:
-        # Apple cells, and which apple cells are in each one's neighbourhood: regrowth
-        # counts are one matrix product of the apple indicator with this adjacency.
         self.apple_cells = self.map.where("A")  # [K, 2]
         self.apple_r, self.apple_c = self.apple_cells[:, 0], self.apple_cells[:, 1]
-        d = self.apple_cells[:, None, :] - self.apple_cells[None, :, :]
+        K = len(self.apple_cells)
         r2 = NEIGHBOURHOOD_RADIUS2[self.config.regrowth_neighbourhood]
-        near = (d**2).sum(-1) <= r2
-        np.fill_diagonal(near, False)  # the cell itself is empty when it can regrow
-        self.apple_adjacency = near.astype(np.float32)
+        # Apples only ever sit on apple cells, so a cell's nearby apples are found among
+        # the apple cells within the neighbourhood: neighbours[k] lists them (padded
+        # with K, an always-empty sentinel). The cell itself is left out: it can only
+        # regrow when it is empty.
+        d2 = ((self.apple_cells[:, None, :] - self.apple_cells[None, :, :]) ** 2).sum(-1)
+        near = (d2 > 0) & (d2 <= r2)
+        width = max(1, int(near.sum(1).max()) if K else 1)
+        self.apple_neighbours = np.full((K, width), K, dtype=np.int64)
+        for k in range(K):
+            nb = np.flatnonzero(near[k])
+            self.apple_neighbours[k, : len(nb)] = nb
         self.regrowth_table = np.asarray(self.config.regrowth_probs, dtype=np.float64)
+        self.regrowth_thresholds = probability_threshold(self.regrowth_table)
+
+    def nearby_apples(self) -> np.ndarray:
+        """``int64[B, K]``: apples in each apple cell's regrowth neighbourhood (centre
+        excluded), in the order of ``apple_cells``."""
+        apples = self.cells[:, self.apple_r, self.apple_c] == APPLE
+        padded = np.concatenate([apples, np.zeros((self.num_envs, 1), bool)], axis=1)
+        return padded[:, self.apple_neighbours].sum(-1)
 
     def _grow_resources(self, occ: np.ndarray) -> None:
-        if not len(self.apple_r):
-            return
         r, c = self.apple_r, self.apple_c
-        cell = self.cells[:, r, c]  # [B, K]
-        apples = cell == APPLE
-        k = (apples.astype(np.float32) @ self.apple_adjacency).astype(np.int64)
-        p = self.regrowth_table[np.minimum(k, 3)]
-        u = self.rng.uniform((len(r),))
-        grow = (u < p) & ~apples & (occ[:, r, c] < 0)
+        K = len(r)
+        if not K:
+            return
+        apples = self.cells[:, r, c] == APPLE  # [B, K]
+        # Only empty, unoccupied apple cells can regrow: count their neighbours and draw
+        # for them alone (a sparse draw: the same numbers a full [B, K] draw would give).
+        b, j = np.nonzero(~apples & (occ[:, r, c] < 0))
+        padded = np.concatenate([apples, np.zeros((self.num_envs, 1), bool)], axis=1)
+        k = padded[b[:, None], self.apple_neighbours[j]].sum(-1)
+        thresholds = self.regrowth_thresholds[np.minimum(k, 3)]
+        if self.regrowth_thresholds[0] == 0:
+            keep = k > 0
+            b, j, thresholds = b[keep], j[keep], thresholds[keep]
+        grow = (self.rng.bits_at(b, j) >> np.uint64(11)) < thresholds
         if grow.any():
-            b, j = np.nonzero(grow)
-            self.cells[b, r[j], c[j]] = APPLE
+            self.cells[b[grow], r[j[grow]], c[j[grow]]] = APPLE
 
     def apples(self) -> np.ndarray:
         """``int64[B]`` apples currently on the map of each copy."""

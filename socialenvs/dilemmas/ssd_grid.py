@@ -214,9 +214,14 @@ class GridDilemma(Sim):
             )
         self.agent_codes = (AGENT0 + np.arange(N)).astype(np.uint8)
         self.palette = np.concatenate([CELL_COLOURS, grid.agent_palette(N)])
+        self._palette_packed = grid.packed_table(self.palette)
+        # Symbolic lookups see the observer's own avatar as one extra code, ``self_code``.
+        self.self_code = AGENT0 + N
         self.symbolic_table = grid.one_hot_table(
-            np.concatenate([_LAYER_OF_CELL, np.full(N, OTHERS_LAYER)]), len(SYMBOLIC_LAYERS)
+            np.concatenate([_LAYER_OF_CELL, np.full(N, OTHERS_LAYER), [SELF_LAYER]]),
+            len(SYMBOLIC_LAYERS),
         )
+        self._symbolic_packed = grid.packed_table(self.symbolic_table)
         self.walls = self.map.cells == WALL  # [H, W]: static in both games
         self.passable = ~self.walls
         B = self.num_envs
@@ -292,8 +297,10 @@ class GridDilemma(Sim):
         # 4. Tag-out clock: removed agents come back after their time, at a free spawn point.
         self._tick_removal()
 
-        # 5. Resources regrow / spawn (agents on a cell keep it from growing).
-        occ = grid.occupancy(self.pos, (H, W), self.removed_for == 0)
+        # 5. Resources regrow / spawn (agents on a cell keep it from growing). ``occ``
+        # was kept current by the moves; removals and respawns need a fresh one.
+        if cfg.removal_duration:
+            occ = grid.occupancy(self.pos, (H, W), self.removed_for == 0)
         self._grow_resources(occ)
         return rewards, np.zeros((B, N), dtype=bool)
 
@@ -321,7 +328,7 @@ class GridDilemma(Sim):
             return None
         rewards += firing * np.float32(cfg.fire_cost)
         res = grid.cast_beams(self.pos, self.ori, firing, self.beam, self.walls, occ)
-        b, i, j = np.nonzero(res.hits)
+        b, i, j = res.hit_env, res.hit_firer, res.hit_target
         if len(b):
             np.add.at(rewards, (b, j), np.float32(cfg.hit_penalty))
             self.events.add(
@@ -347,7 +354,7 @@ class GridDilemma(Sim):
                     col=self.pos[hb, hj, 1],
                     value=cfg.removal_duration,
                 )
-        rb, _, rr, rc = _reached_cells(res)
+        rb, _, rr, rc = res.reached_cells()
         return rb, rr, rc, np.full(len(rb), BEAM, np.uint8)
 
     def _extra_actions(self, actions, active, occ, rewards):
@@ -408,12 +415,11 @@ class GridDilemma(Sim):
             cells, self.pos[idx], self.ori[idx], self.agent_codes, None if all_active else active
         )
         if self.config.obs_type == "rgb":
-            obs = self.palette[codes]
+            obs = grid.rgb_lookup(codes, self._palette_packed)
         else:
-            obs = self.symbolic_table[codes]
-            is_self = codes == self.agent_codes[None, :, None, None]
-            obs[..., SELF_LAYER] = is_self
-            obs[..., OTHERS_LAYER] &= ~is_self
+            own = codes == self.agent_codes[None, :, None, None]
+            np.copyto(codes, np.uint8(self.self_code), where=own)
+            obs = grid.symbolic_lookup(codes, self._symbolic_packed)
         if not all_active:
             # A removed agent sees nothing: its observation is all zeros, which no
             # ordinary observation is (its own avatar is always in view).
@@ -453,9 +459,3 @@ _EMPTY_OVERLAY = (
     np.zeros(0, np.int64),
     np.zeros(0, np.uint8),
 )
-
-
-def _reached_cells(res: grid.BeamResult):
-    """(copy, firer, row, col) of every cell a beam reached."""
-    b, f, ray, step = np.nonzero(res.reached)
-    return b, f, res.rows[b, f, ray, step], res.cols[b, f, ray, step]
