@@ -431,7 +431,13 @@ class AllelopathicHarvest(Sim):
         self.tastes = c.taste_array()
         self.actions = ACTIONS
         self.action_space = gymnasium.spaces.Discrete(ACTIONS.n)
-        self.view = grid.EgocentricView(grid.ViewSpec.meltingpot(), H, W, OUTSIDE, wrap=True)
+        self.view = grid.EgocentricView(grid.ViewSpec.meltingpot(), H, W, OUTSIDE, wrap=False)
+        # Torus views: the map is copied into a canvas padded by wrapping around, then every
+        # window is one flat gather with the view's precomputed offsets (several times
+        # faster than wrapping each window coordinate).
+        pad = self.view.pad
+        self._wrap_rows = np.arange(-pad, H + pad) % H
+        self._wrap_cols = np.arange(-pad, W + pad) % W
         vh, vw = self.view.shape
         if c.obs_type == "rgb":
             self.observation_space = gymnasium.spaces.Box(0, 255, (vh + 1, vw, 3), np.uint8)
@@ -746,7 +752,7 @@ class AllelopathicHarvest(Sim):
         pos = self.pos[idx]
         b, i = np.nonzero(active)
         cells[b, pos[b, i, 0], pos[b, i, 1]] = self._player_codes(idx)[b, i]
-        codes = self.view.gather(cells, pos, self.ori[idx])
+        codes = self._gather_torus(cells, pos, self.ori[idx])
         ready_zap = (self.zap_cool[idx] == 0) & (self.frozen_for[idx] == 0) & active
         ready_plant = (self.plant_cool[idx] == 0) & (self.frozen_for[idx] == 0) & active
         if c.obs_type == "rgb":
@@ -765,6 +771,16 @@ class AllelopathicHarvest(Sim):
         if not active.all():
             obs[~active] = 0
         return obs
+
+    def _gather_torus(self, cells: np.ndarray, pos: np.ndarray, ori: np.ndarray) -> np.ndarray:
+        canvas = cells.take(self._wrap_rows, axis=1).take(self._wrap_cols, axis=2)
+        b, N = ori.shape
+        Hp, Wp = canvas.shape[1:]
+        pad = self.view.pad
+        base = (np.arange(b) * (Hp * Wp))[:, None] + (pos[..., 0] + pad) * Wp + pos[..., 1] + pad
+        flat = base[:, :, None] + self.view.offsets[ori]
+        vh, vw = self.view.shape
+        return canvas.ravel()[flat].reshape(b, N, vh, vw)
 
     # ------------------------------------------------------------------ render
     def _frame_codes(self, env: int) -> np.ndarray:

@@ -186,3 +186,16 @@ def test_bad_config():
         make_sim("allelopathic_harvest_v0", map="huge")
     with pytest.raises(ValueError, match="character"):
         make_sim("allelopathic_harvest_v0", map=["P1X"], num_players=1)
+
+
+def test_torus_view_matches_grid_core_wrap_gather():
+    from socialenvs.core import grid
+
+    for m in ("default", "small"):
+        s = _sim(num_envs=2, map=m)
+        ref = grid.EgocentricView(grid.ViewSpec.meltingpot(), *s.map.shape, ah.OUTSIDE, wrap=True)
+        rng = np.random.default_rng(0)
+        for _ in range(5):
+            s.step(rng.integers(11, size=(2, 16)))
+            cells = s._cells()
+            assert (s._gather_torus(cells, s.pos, s.ori) == ref.gather(cells, s.pos, s.ori)).all()
