@@ -245,7 +245,7 @@ def in_context_generations(
             best_last[g, i] = last.max()
             rank = np.argsort(last, kind="stable")
             if order == "descending":
-                rank = rank[::-1]
+                rank = rank[::-1].copy()
             K = scores.shape[1]
             hook = _make_hook(policy, h[rank], o[rank], kwargs, env_id, K)
         all_scores.append(np.stack(gen_scores))

@@ -1,0 +1,386 @@
+"""Reproductions of Cook et al. 2024 (cultural accumulation) as orderings, with plots.
+
+Run::
+
+    python benchmarks/culture.py --tier fast            # all experiments, minutes on 2 CPU cores
+    python benchmarks/culture.py --tier full --only memseq_in_context
+
+Each experiment trains with a fixed seed, measures the quantities the paper's figures
+compare, and checks an *ordering* (not an absolute number: the full budgets of the paper
+are GPU runs). The report (``culture.md``), a JSON of every number and one PNG per
+experiment go to ``--out`` (default ``benchmarks/results/culture``). Results are
+reported as measured, pass or fail.
+
+Tiers (environment steps per PPO run):
+
+| experiment | fast | full (paper / official code) |
+|---|---|---|
+| memseq_in_context (meta-train, RL² 4 and 32 trials) | 3 x 120k | 3 x 8M |
+| memseq_oracle_sweep (m = 0.5, 6; m = 2 reused) | 2 x 120k | 2 x 8M |
+| tsp_in_context (meta-train, RL² 8 and 64 trials) | 3 x 80k | 3 x 8M |
+| memseq_in_weights (5 generations x pop, + baseline) | 3 gens x 2 x 8k + 24k | 5 x 5 x 100k + 500k |
+| goalseq_in_weights (4 generations x pop, + baseline) | 3 gens x 2 x 8k + 24k | 4 x 4 x 1M + 4M (paper: 15M per generation) |
+
+The full tier is about 60 M environment steps of recurrent PPO: at the ~2k steps/s
+measured for the fast tier on this class of machine that is of the order of 10 CPU-hours
+(more with the paper's 15M-step Goal Sequence generations); run it on a larger machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import torch  # noqa: E402
+
+from agents.ppo import PPOConfig  # noqa: E402
+from training import culture as C  # noqa: E402
+
+
+@dataclass
+class Tier:
+    meta_steps: int
+    sweep_steps: int
+    tsp_steps: int
+    iw_steps: int
+    iw_generations: int
+    iw_pop: int
+    gs_steps: int
+    gs_generations: int
+    gs_pop: int
+    num_envs: int
+    hidden: int
+    lr: float
+    instances: int
+
+
+TIERS = {
+    # A seconds-long run that exercises every code path (used by the tests).
+    "smoke": Tier(4_096, 4_096, 4_096, 1_024, 3, 1, 1_024, 3, 1, 16, 32, 1e-3, 1),
+    "fast": Tier(120_000, 120_000, 80_000, 8_192, 3, 2, 8_192, 3, 2, 64, 64, 1e-3, 4),
+    "full": Tier(
+        8_000_000, 8_000_000, 8_000_000, 100_000, 5, 5, 1_000_000, 4, 4, 16, 256, 2.5e-4, 10
+    ),
+}
+
+
+def _ic_ppo(tier: Tier, ent: float) -> PPOConfig:
+    # Official notebooks: 16 envs, 128 steps, 2 epochs, 8 minibatches, ent .03 (TSP .05).
+    return PPOConfig(lr=tier.lr, num_steps=128, epochs=2, minibatches=4, ent_coef=ent)
+
+
+def _accumulation(env_id, base, gen0, tier, steps, ent, K, G, order, instance_key, seed):
+    """Meta-train with oracles, RL² on K and G*K trials, generations, oracle line."""
+    ppo = _ic_ppo(tier, ent)
+    t0 = time.time()
+    learner, curve = C.meta_train(env_id, base, ppo, steps, tier.num_envs, tier.hidden, seed)
+    rl2_short, _ = C.meta_train(
+        env_id, dict(base, demonstrators="none"), ppo, steps, tier.num_envs, tier.hidden, seed + 1
+    )
+    rl2_long, _ = C.meta_train(
+        env_id,
+        dict(base, demonstrators="none", num_trials=G * K),
+        ppo,
+        steps,
+        tier.num_envs,
+        tier.hidden,
+        seed + 2,
+    )
+    seeds = [420 + i for i in range(tier.instances)]
+    gens = C.in_context_generations(
+        learner, env_id, base, gen0, G, 3, seeds, order=order, instance_key=instance_key
+    )
+    ev = 64
+    rl2_s = C.evaluate_trials(rl2_short, env_id, dict(base, demonstrators="none"), ev, 420)
+    rl2_l = C.evaluate_trials(
+        rl2_long, env_id, dict(base, demonstrators="none", num_trials=G * K), ev, 420
+    )
+    best = 0 if order == "descending" else 2  # oracles sorted: the most accurate one
+    oracle = C.evaluate_trials(None, env_id, base, 500, 420, follow_demonstrator=best)
+    return {
+        "generations": gens.scores.tolist(),
+        "rl2_short": rl2_s.tolist(),
+        "rl2_long": rl2_l.tolist(),
+        "oracle": float(oracle.mean()),
+        "meta_train_curve": curve.returns,
+        "seconds": time.time() - t0,
+    }
+
+
+def _ic_checks(r: dict, K: int) -> list[tuple[str, float, float, bool]]:
+    acc = float(np.mean(r["generations"][-1]))
+    rl2_long = float(np.mean(r["rl2_long"][-K:]))
+    rl2_short = float(np.mean(r["rl2_short"]))
+    return [
+        (
+            "last generation > RL² (all-generations length, last K trials)",
+            acc,
+            rl2_long,
+            acc > rl2_long,
+        ),
+        ("last generation > RL² (one-generation length)", acc, rl2_short, acc > rl2_short),
+        ("last generation > noisy oracle", acc, r["oracle"], acc > r["oracle"]),
+    ]
+
+
+def memseq_in_context(tier: Tier, seed: int) -> dict:
+    G, K = 8, 4
+    r = _accumulation(
+        "memory_sequence_v0",
+        {"oracle_m": 2.0},
+        {"oracle_accuracy": (0.0, 0.0, 0.0)},
+        tier,
+        tier.meta_steps,
+        0.03,
+        K,
+        G,
+        "ascending",
+        "sequence_seed",
+        seed,
+    )
+    r["checks"] = _ic_checks(r, K)
+    return r
+
+
+def memseq_oracle_sweep(tier: Tier, seed: int, reuse: dict | None = None) -> dict:
+    G = 8
+    plateaus = {}
+    for m, label in ((0.5, "0.33"), (2.0, "0.67"), (6.0, "0.86")):
+        if m == 2.0 and reuse is not None:
+            gens = np.asarray(reuse["generations"])
+        else:
+            ppo = _ic_ppo(tier, 0.03)
+            learner, _ = C.meta_train(
+                "memory_sequence_v0",
+                {"oracle_m": m},
+                ppo,
+                tier.sweep_steps,
+                tier.num_envs,
+                tier.hidden,
+                seed,
+            )
+            gens = C.in_context_generations(
+                learner,
+                "memory_sequence_v0",
+                {"oracle_m": m},
+                {"oracle_accuracy": (0.0, 0.0, 0.0)},
+                G,
+                3,
+                [420 + i for i in range(tier.instances)],
+            ).scores
+        plateaus[label] = float(np.mean(gens[-2:]))
+    p = plateaus
+    return {
+        "plateaus": plateaus,
+        "checks": [
+            ("0.67 > 0.33", p["0.67"], p["0.33"], p["0.67"] > p["0.33"]),
+            (
+                "0.33 > 0.86 (too-accurate oracle is worst)",
+                p["0.33"],
+                p["0.86"],
+                p["0.33"] > p["0.86"],
+            ),
+        ],
+    }
+
+
+def tsp_in_context(tier: Tier, seed: int) -> dict:
+    G, K = 8, 8
+    r = _accumulation(
+        "tsp_v0",
+        {},
+        {"oracle_temperature": (10.0, 10.0, 10.0)},
+        tier,
+        tier.tsp_steps,
+        0.05,
+        K,
+        G,
+        "descending",
+        "layout_seed",
+        seed,
+    )
+    r["checks"] = _ic_checks(r, K)
+    return r
+
+
+def _iw(env_id, kwargs, steps, G, pop, n_demo, select, tier, seed) -> dict:
+    # Official MemSeq in-weights PPO: 4 envs, 128 steps, 4 epochs, 4 minibatches, ent .01.
+    ppo = PPOConfig(
+        lr=tier.lr, num_steps=128, epochs=4, minibatches=4, ent_coef=0.01, anneal_lr=False
+    )
+    t0 = time.time()
+    r = C.in_weights_generations(
+        env_id,
+        kwargs,
+        ppo,
+        steps,
+        G,
+        pop,
+        n_demo,
+        select=select,
+        num_envs=4,
+        hidden=tier.hidden,
+        seed=seed,
+    )
+    best = r.final_scores.max(axis=1)
+    checks = []
+    if G > 2:
+        checks.append(
+            (
+                "generation 2 (best member) > single lifetime",
+                float(best[2]),
+                r.baseline_score,
+                bool(best[2] > r.baseline_score),
+            )
+        )
+    checks.append(
+        (
+            "last generation > generation 0",
+            float(best[-1]),
+            float(best[0]),
+            bool(best[-1] > best[0]),
+        )
+    )
+    return {
+        "final_scores": r.final_scores.tolist(),
+        "baseline": r.baseline_score,
+        "curves": [[c.returns for c in gen] for gen in r.curves],
+        "baseline_curve": r.baseline_curve.returns if r.baseline_curve else [],
+        "checks": checks,
+        "seconds": time.time() - t0,
+    }
+
+
+def memseq_in_weights(tier: Tier, seed: int) -> dict:
+    return _iw(
+        "memory_sequence_v0",
+        {"preset": "in_weights"},
+        tier.iw_steps,
+        tier.iw_generations,
+        tier.iw_pop,
+        5,
+        "all_sorted",
+        tier,
+        seed,
+    )
+
+
+def goalseq_in_weights(tier: Tier, seed: int) -> dict:
+    return _iw(
+        "goal_sequence_v0",
+        {"preset": "in_weights"},
+        tier.gs_steps,
+        tier.gs_generations,
+        tier.gs_pop,
+        1,
+        "best",
+        tier,
+        seed,
+    )
+
+
+EXPERIMENTS = {
+    "memseq_in_context": memseq_in_context,
+    "memseq_oracle_sweep": memseq_oracle_sweep,
+    "tsp_in_context": tsp_in_context,
+    "memseq_in_weights": memseq_in_weights,
+    "goalseq_in_weights": goalseq_in_weights,
+}
+
+
+def _plot(name: str, r: dict, out: str) -> str | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover
+        return None
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    if "generations" in r:
+        gens = np.asarray(r["generations"])
+        G, K = gens.shape
+        for g in range(G):
+            ax.plot(
+                range(g * K, (g + 1) * K),
+                gens[g],
+                "-o",
+                ms=3,
+                label=f"gen {g}" if g < 3 or g == G - 1 else None,
+            )
+        ax.plot(range(K), r["rl2_short"], "k--", label="RL², 1 generation long")
+        ax.plot(range(len(r["rl2_long"])), r["rl2_long"], "k:", label="RL², all generations long")
+        ax.axhline(r["oracle"], color="grey", lw=1, label="noisy oracle")
+        ax.set_xlabel("trial")
+        ax.set_ylabel("score per trial")
+    elif "plateaus" in r:
+        ax.bar(list(r["plateaus"]), list(r["plateaus"].values()))
+        ax.set_xlabel("oracle accuracy bound")
+        ax.set_ylabel("plateau score")
+    else:
+        scores = np.asarray(r["final_scores"])
+        for p in range(scores.shape[1]):
+            ax.plot(range(scores.shape[0]), scores[:, p], "o", color="C0", alpha=0.6)
+        ax.plot(range(scores.shape[0]), scores.max(1), "-", color="C0", label="best member")
+        ax.axhline(r["baseline"], color="k", ls="--", label="single lifetime (same experience)")
+        ax.set_xlabel("generation")
+        ax.set_ylabel("final return (demonstrators hidden)")
+    ax.set_title(name)
+    ax.legend(fontsize=7)
+    path = os.path.join(out, f"{name}.png")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tier", choices=sorted(TIERS), default="fast")
+    parser.add_argument("--only", nargs="*", choices=sorted(EXPERIMENTS), default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=os.path.join("benchmarks", "results", "culture"))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    os.makedirs(args.out, exist_ok=True)
+    tier = TIERS[args.tier]
+    names = args.only or list(EXPERIMENTS)
+    results: dict[str, dict] = {}
+    lines = [f"# Cultural accumulation reproductions ({args.tier} tier, seed {args.seed})", ""]
+    lines += ["| experiment | check | measured | compared with | pass |", "|---|---|---|---|---|"]
+    for name in names:
+        t0 = time.time()
+        torch.manual_seed(args.seed)
+        if name == "memseq_oracle_sweep":
+            r = memseq_oracle_sweep(tier, args.seed, results.get("memseq_in_context"))
+        else:
+            r = EXPERIMENTS[name](tier, args.seed)
+        r["seconds"] = time.time() - t0
+        results[name] = r
+        _plot(name, r, args.out)
+        for check, a, b, ok in r["checks"]:
+            lines.append(f"| {name} | {check} | {a:.2f} | {b:.2f} | {'PASS' if ok else 'FAIL'} |")
+            print(f"{name}: {check}: {a:.2f} vs {b:.2f} -> {'PASS' if ok else 'FAIL'}", flush=True)
+        print(f"{name}: {r['seconds']:.0f} s", flush=True)
+        with open(os.path.join(args.out, "culture.json"), "w") as f:
+            json.dump(results, f, indent=1, default=float)
+    lines += [
+        "",
+        "Seconds per experiment: " + ", ".join(f"{n} {results[n]['seconds']:.0f}" for n in names),
+    ]
+    with open(os.path.join(args.out, "culture.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
