@@ -135,6 +135,268 @@ def episode_metrics(rewards: np.ndarray, inactive: np.ndarray | None = None) -> 
     return {k: float(v) for k, v in social_outcomes(summarize(rewards, inactive)).items()}
 
 
+# ---------------------------------------------------------------------------------------
+# Segregation metrics (Schelling models). A grid is an integer array ``[..., H, W]``:
+# 0 = empty cell, a negative value = an agent of kind 0, a positive value = kind 1 (the
+# encoding of ``schelling_v0``'s ``type_grid``). Leading dims are a batch. References:
+# Massey & Denton 1988 (dissimilarity, isolation/exposure), Theil's entropy index H as in
+# pysal ``segregation``; the local mixedness m_i is this project's proposal for Sert et
+# al. 2020's "older agents sit in more segregated windows" (specs/schelling.md §5).
+# ---------------------------------------------------------------------------------------
+
+
+def _kind_layers(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    grid = np.asarray(grid)
+    if grid.ndim < 2:
+        raise ValueError(f"grid must have shape [..., H, W], got {grid.shape}")
+    return (grid < 0).astype(np.int64), (grid > 0).astype(np.int64)
+
+
+def _window_sum(layer: np.ndarray, radius: int, torus: bool, centre: bool) -> np.ndarray:
+    """Sum of ``layer`` over the Moore-radius window around each cell (off-grid counts 0)."""
+    if not isinstance(radius, (int, np.integer)) or radius < 0:
+        raise ValueError(f"radius={radius!r} must be an integer >= 0")
+    H, W = layer.shape[-2:]
+    out = np.zeros_like(layer)
+    if torus:
+        for dr in range(-radius, radius + 1):
+            for dc in range(-radius, radius + 1):
+                if dr == 0 and dc == 0 and not centre:
+                    continue
+                out += np.roll(layer, (-dr, -dc), axis=(-2, -1))
+        return out
+    pad = [(0, 0)] * (layer.ndim - 2) + [(radius, radius), (radius, radius)]
+    padded = np.pad(layer, pad)
+    for dr in range(-radius, radius + 1):
+        for dc in range(-radius, radius + 1):
+            if dr == 0 and dc == 0 and not centre:
+                continue
+            out += padded[..., radius + dr : radius + dr + H, radius + dc : radius + dc + W]
+    return out
+
+
+def neighbour_counts(
+    grid: np.ndarray, radius: int = 1, torus: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell, the number of same-kind and of occupied Moore neighbours (self excluded).
+
+    Returns ``(same, occupied)``, both ``int[..., H, W]``; ``same`` is 0 on empty cells.
+    """
+    a, b = _kind_layers(grid)
+    na = _window_sum(a, radius, torus, centre=False)
+    nb = _window_sum(b, radius, torus, centre=False)
+    return a * na + b * nb, na + nb
+
+
+def same_type_fraction(
+    grid: np.ndarray, radius: int = 1, torus: bool = False, per_kind: bool = False
+) -> np.ndarray:
+    """Mean over agents of #same / #occupied neighbours ("percent similar", Mesa's similarity).
+
+    Agents without any neighbour are left out of the mean (``nan`` if no agent has one).
+    Returns ``[...]``, or ``[..., 2]`` (kind 0, kind 1) with ``per_kind``. A random layout
+    gives about each kind's population share.
+    """
+    a, b = _kind_layers(grid)
+    same, occupied = neighbour_counts(grid, radius, torus)
+    has = occupied > 0
+    frac = np.where(has, same / np.maximum(occupied, 1), 0.0)
+    axes = (-2, -1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if per_kind:
+            out = [
+                (frac * (k * has)).sum(axes) / (k * has).sum(axes) for k in (a, b)
+            ]
+            return np.stack(out, axis=-1)
+        agents = (a + b) * has
+        return (frac * agents).sum(axes) / agents.sum(axes)
+
+
+def fraction_unhappy(
+    grid: np.ndarray,
+    homophily: float,
+    radius: int = 1,
+    torus: bool = False,
+    threshold: str = "fraction",
+) -> np.ndarray:
+    """Share of agents whose same-kind neighbours fall below the threshold (Schelling's
+    "unhappy"; Mesa 3.3: an agent without neighbours has similarity 0). ``threshold`` is
+    ``"fraction"`` (of occupied neighbours) or ``"count"``."""
+    if threshold not in ("fraction", "count"):
+        raise ValueError(f"threshold={threshold!r} is not allowed; choose 'fraction' or 'count'")
+    a, b = _kind_layers(grid)
+    same, occupied = neighbour_counts(grid, radius, torus)
+    if threshold == "count":
+        happy = same >= homophily
+    else:
+        happy = np.where(occupied > 0, same / np.maximum(occupied, 1), 0.0) >= homophily
+    agents = a + b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (agents * ~happy).sum((-2, -1)) / agents.sum((-2, -1))
+
+
+def _block_counts(grid: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of each kind in non-overlapping ``block x block`` units ``[..., units]``; a
+    last partial row/column of blocks is a unit of its own."""
+    if not isinstance(block, (int, np.integer)) or block < 1:
+        raise ValueError(f"block={block!r} must be an integer >= 1")
+    a, b = _kind_layers(grid)
+    H, W = a.shape[-2:]
+    nh, nw = -(-H // block), -(-W // block)
+    pad = [(0, 0)] * (a.ndim - 2) + [(0, nh * block - H), (0, nw * block - W)]
+    shape = a.shape[:-2] + (nh, block, nw, block)
+    ca = np.pad(a, pad).reshape(shape).sum(axis=(-3, -1)).reshape(a.shape[:-2] + (-1,))
+    cb = np.pad(b, pad).reshape(shape).sum(axis=(-3, -1)).reshape(a.shape[:-2] + (-1,))
+    return ca, cb
+
+
+def dissimilarity_index(grid: np.ndarray, block: int = 5) -> np.ndarray:
+    """Dissimilarity D = 1/2 sum_j |a_j / A - b_j / B| over ``block x block`` units
+    (Massey & Denton 1988; equals pysal's sum_j t_j |p_j - P| / (2 T P (1 - P)))."""
+    ca, cb = _block_counts(grid, block)
+    A, B = ca.sum(-1, keepdims=True), cb.sum(-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 0.5 * np.abs(ca / A - cb / B).sum(-1)
+
+
+def isolation_index(grid: np.ndarray, block: int = 5, kind: int = 0) -> np.ndarray:
+    """Isolation xPx* = sum_j (x_j / X)(x_j / t_j) of ``kind`` over ``block x block`` units."""
+    return _interaction(grid, block, kind, same=True)
+
+
+def exposure_index(grid: np.ndarray, block: int = 5, kind: int = 0) -> np.ndarray:
+    """Exposure xPy* = sum_j (x_j / X)(y_j / t_j) of ``kind`` to the other kind."""
+    return _interaction(grid, block, kind, same=False)
+
+
+def _interaction(grid: np.ndarray, block: int, kind: int, same: bool) -> np.ndarray:
+    if kind not in (0, 1):
+        raise ValueError(f"kind={kind!r} is not allowed; choose 0 or 1")
+    ca, cb = _block_counts(grid, block)
+    x, y = (ca, cb) if kind == 0 else (cb, ca)
+    t = x + y
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(t > 0, (x if same else y) / np.maximum(t, 1), 0.0)
+        return (x / x.sum(-1, keepdims=True) * share).sum(-1)
+
+
+def interface_density(grid: np.ndarray, torus: bool = False, moore: bool = True) -> np.ndarray:
+    """Fraction of adjacent occupied pairs whose two agents are of different kinds.
+
+    Each unordered pair of neighbouring cells counts once; ``moore`` uses the 8-neighbour
+    (Moore) adjacency, else the 4-neighbour one.
+    """
+    a, b = _kind_layers(grid)
+    offsets = [(0, 1), (1, 0)] + ([(1, 1), (1, -1)] if moore else [])
+    unlike = np.zeros(a.shape[:-2], dtype=np.int64)
+    pairs = np.zeros(a.shape[:-2], dtype=np.int64)
+    H, W = a.shape[-2:]
+    for dr, dc in offsets:
+        if torus:
+            a2 = np.roll(a, (-dr, -dc), axis=(-2, -1))
+            b2 = np.roll(b, (-dr, -dc), axis=(-2, -1))
+            a1, b1 = a, b
+        else:
+            r0, r1 = 0, H - dr
+            c0, c1 = max(0, -dc), W - max(0, dc)
+            a1, b1 = a[..., r0:r1, c0:c1], b[..., r0:r1, c0:c1]
+            a2 = a[..., r0 + dr : r1 + dr, c0 + dc : c1 + dc]
+            b2 = b[..., r0 + dr : r1 + dr, c0 + dc : c1 + dc]
+        occ = (a1 + b1) * (a2 + b2)
+        pairs += occ.sum((-2, -1))
+        unlike += (a1 * b2 + b1 * a2).sum((-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return unlike / pairs
+
+
+def _entropy(p: np.ndarray) -> np.ndarray:
+    q = 1.0 - p
+    with np.errstate(invalid="ignore", divide="ignore"):
+        h = -np.where(p > 0, p * np.log(p), 0.0) - np.where(q > 0, q * np.log(q), 0.0)
+    return h
+
+
+def entropy_index(grid: np.ndarray, block: int = 5) -> np.ndarray:
+    """Theil's information-theory index H = sum_j t_j (E - E_j) / (T E) over
+    ``block x block`` units, with E the entropy of the overall composition and E_j of
+    unit j: 0 when every unit mirrors the whole, 1 when every unit holds one kind."""
+    ca, cb = _block_counts(grid, block)
+    t = ca + cb
+    T = t.sum(-1)
+    P = ca.sum(-1) / np.maximum(T, 1)
+    E = _entropy(P)
+    Ej = _entropy(np.where(t > 0, ca / np.maximum(t, 1), 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (t * (E[..., None] - Ej)).sum(-1) / (T * E)
+
+
+def multiscale_entropy_index(grid: np.ndarray, blocks: tuple[int, ...] = (2, 4, 8, 16)) -> np.ndarray:
+    """Theil's H on coarse-grained ``k x k`` blocks for each k in ``blocks``: ``[..., len]``.
+
+    Segregated layouts keep H high up to the size of their clusters; mixed layouts drop
+    to 0 already at small k. A reading of the multiscale measure of Sert et al. 2020
+    (Fig. 3), whose exact formula we could not confirm; the mean over scales is a
+    one-number summary.
+    """
+    return np.stack([entropy_index(grid, k) for k in blocks], axis=-1)
+
+
+def window_composition(
+    grid: np.ndarray, radius: int = 5, torus: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell, the same-kind and other-kind agent counts in its (2r+1)^2 window, the
+    cell itself left out: ``(same, other)`` each ``int[..., H, W]`` (0 on empty cells)."""
+    a, b = _kind_layers(grid)
+    na = _window_sum(a, radius, torus, centre=False)
+    nb = _window_sum(b, radius, torus, centre=False)
+    return a * na + b * nb, a * nb + b * na
+
+
+def window_mixedness(grid: np.ndarray, radius: int = 5, torus: bool = True) -> np.ndarray:
+    """Local mixedness m_i = 1 - |n_same - n_other| / (n_same + n_other) in each agent's
+    window: 1 for an even mix, 0 for a window of one kind. ``nan`` on empty cells and for
+    agents alone in their window."""
+    same, other = window_composition(grid, radius, torus)
+    n = same + other
+    occupied = np.asarray(grid) != 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = 1.0 - np.abs(same - other) / n
+    return np.where(occupied & (n > 0), m, np.nan)
+
+
+def mixedness_by_age(
+    grid: np.ndarray,
+    ages: np.ndarray,
+    age_bins: np.ndarray | list[float],
+    radius: int = 5,
+    torus: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean window mixedness of the agents in each age bin (Sert et al. 2020: older
+    agents sit in more segregated windows, i.e. lower mixedness).
+
+    Args:
+        grid: ``[..., H, W]`` kinds; ``ages``: same shape, the age of the agent on each
+            cell (ignored on empty cells); ``age_bins``: bin edges (``np.digitize``).
+
+    Returns:
+        mean: ``[len(age_bins) - 1]`` mean mixedness per bin over all cells of the batch
+            (``nan`` for empty bins).
+        count: ``[len(age_bins) - 1]`` agents per bin.
+    """
+    m = window_mixedness(grid, radius, torus).ravel()
+    ages = np.broadcast_to(np.asarray(ages), np.shape(grid)).ravel()
+    edges = np.asarray(age_bins, dtype=np.float64)
+    if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError(f"age_bins={age_bins!r} must be at least 2 increasing edges")
+    keep = ~np.isnan(m) & (ages >= edges[0]) & (ages < edges[-1])
+    which = np.digitize(ages[keep], edges) - 1
+    k = len(edges) - 1
+    count = np.bincount(which, minlength=k)[:k]
+    total = np.bincount(which, weights=m[keep], minlength=k)[:k]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count, count
+
+
 # --------------------------------------------------------------------------- sanctions
 # Sanction and norm metrics (sanctions-norms spec §1.6, §2.6, §4.5, §6.3, §7.2). Inputs are
 # plain arrays taken from the public event record (see socialenvs.norms.sanctions).

@@ -1,0 +1,3 @@
+from socialenvs.schelling.run import main
+
+raise SystemExit(main())
