@@ -132,7 +132,7 @@ def parse_map(
             f"map rows must be non-empty and of equal length, got {[len(r) for r in rows]}"
         )
     chars = np.array([list(r) for r in rows], dtype="<U1")
-    unknown = sorted(set(chars.ravel()) - set(legend))
+    unknown = sorted({str(ch) for ch in chars.ravel()} - set(legend))
     if unknown:
         raise ValueError(f"map characters {unknown} are not in the legend {sorted(legend)}")
     lut = {c: int(v) for c, v in legend.items()}
