@@ -12,16 +12,18 @@ Two players walk on an ``S x S`` board (a torus by default) on which coins appea
 coin has the colour of one player, its *owner*. Whoever steps onto a coin picks it up and
 receives +1, whatever its colour; if the coin belongs to the other player, that player
 receives -2. If both players greedily take every coin, each expects 0 per coin; if both
-take only their own coins, each expects +1 per coin: a sequential prisoner's dilemma
+take only their own coins, each gains +1 per coin of its colour: a sequential prisoner's dilemma
 with a high-dimensional state (Lerer & Peysakhovich 2017, *Maintaining cooperation in
-complex social dilemmas using deep reinforcement learning*, arXiv 1707.01068, §5;
-popularised by LOLA, Foerster et al. 2018, arXiv 1709.04326, §4).
+complex social dilemmas using deep reinforcement learning*, arXiv 1707.01068, the Coins
+game of its experiments; popularised by LOLA, Foerster et al. 2018, arXiv 1709.04326,
+as the Coin Game on a 3x3 board).
 
 ### Rules
 
 * One coin is on the board at a time, of a colour drawn uniformly from the two players'
-  colours (Lerer & Peysakhovich 2017). With ``twin_coins=True`` one coin of *each*
-  colour is always on the board instead: the layout of JaxMARL v0.2's ``coin_game``.
+  colours (the rules as Kong et al. 2024's LASE development code, ``kfq20/Empathy``
+  ``env.py``, states them). With ``twin_coins=True`` one coin of *each* colour is always
+  on the board instead: the layout of JaxMARL v0.2's ``coin_game``.
 * Each step both players move at once: ``0`` up (north), ``1`` right (east), ``2`` down
   (south), ``3`` left (west), ``4`` stay (absent when ``num_actions=4``, as in the LASE
   development code); the grid core's ``ABSOLUTE_ACTIONS``. On a torus
