@@ -246,9 +246,15 @@ class Trainer:
         row["train/reward_per_step"] = float(rollout.rewards[m].mean()) if m.any() else 0.0
         return row
 
-    def train(self) -> Trainer:
-        """Collect and learn until ``config.steps`` env steps; checkpoint and log on the way."""
+    def train(self, until: int | None = None) -> Trainer:
+        """Collect and learn until ``config.steps`` env steps; checkpoint and log on the way.
+
+        Args:
+            until: stop (with a checkpoint) once this many env steps are collected, as if
+                the run were killed there; :meth:`resume` then finishes it exactly.
+        """
         cfg = self.config
+        stop = cfg.steps if until is None else min(int(until), cfg.steps)
         os.makedirs(self.run_dir, exist_ok=True)
         save_yaml(cfg, os.path.join(self.run_dir, "config.yaml"))
         resumed = self.iteration > 0
@@ -272,7 +278,7 @@ class Trainer:
             )
         t0, s0 = time.perf_counter(), self.env_steps
         try:
-            while self.env_steps < cfg.steps:
+            while self.env_steps < stop:
                 before = self.env_steps
                 rollout = self.collector.collect(self.rollout_steps)
                 row = self._learn_ppo(rollout) if cfg.agent == "ppo" else self._learn_dqn(rollout)
@@ -289,7 +295,7 @@ class Trainer:
                         bar.set_postfix(learner_return=f"{row['episode/learner_return']:.2f}")
                 if bar is not None:
                     bar.update(self.env_steps - before)
-                if self.iteration % cfg.checkpoint_every == 0 or self.env_steps >= cfg.steps:
+                if self.iteration % cfg.checkpoint_every == 0 or self.env_steps >= stop:
                     self.save()
         finally:
             if bar is not None:
