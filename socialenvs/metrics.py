@@ -204,9 +204,7 @@ def same_type_fraction(
     axes = (-2, -1)
     with np.errstate(invalid="ignore", divide="ignore"):
         if per_kind:
-            out = [
-                (frac * (k * has)).sum(axes) / (k * has).sum(axes) for k in (a, b)
-            ]
+            out = [(frac * (k * has)).sum(axes) / (k * has).sum(axes) for k in (a, b)]
             return np.stack(out, axis=-1)
         agents = (a + b) * has
         return (frac * agents).sum(axes) / agents.sum(axes)
@@ -330,7 +328,9 @@ def entropy_index(grid: np.ndarray, block: int = 5) -> np.ndarray:
         return (t * (E[..., None] - Ej)).sum(-1) / (T * E)
 
 
-def multiscale_entropy_index(grid: np.ndarray, blocks: tuple[int, ...] = (2, 4, 8, 16)) -> np.ndarray:
+def multiscale_entropy_index(
+    grid: np.ndarray, blocks: tuple[int, ...] = (2, 4, 8, 16)
+) -> np.ndarray:
     """Theil's H on coarse-grained ``k x k`` blocks for each k in ``blocks``: ``[..., len]``.
 
     Segregated layouts keep H high up to the size of their clusters; mixed layouts drop

@@ -444,6 +444,51 @@ class Schelling(Sim):
         else:
             self.happy[idx] = self._happiness(idx)
 
+    def set_layout(
+        self,
+        env: int,
+        cells: np.ndarray | list[int],
+        kinds: np.ndarray | list[int] | None = None,
+    ) -> None:
+        """Put the agents of copy ``env`` on given cells (for hand-built scenarios).
+
+        Args:
+            env: the copy.
+            cells: ``[N]`` flat cell index ``row * width + col`` of each agent, or -1 for
+                a dead agent (learning mode only); occupied cells must be distinct.
+            kinds: ``[N]`` kinds (0 or 1); rule mode only (learning-mode kinds are fixed).
+        """
+        cells = np.asarray(cells, dtype=np.int64)
+        N, HW = self.num_agents, self.num_cells
+        if cells.shape != (N,):
+            raise ValueError(f"cells must have shape ({N},), got {cells.shape}")
+        alive = cells >= 0
+        if (cells >= HW).any() or (not self.learning and not alive.all()):
+            raise ValueError(f"cells must lie in 0..{HW - 1} (-1 = dead, learning mode only)")
+        if len(np.unique(cells[alive])) != alive.sum():
+            raise ValueError("two agents on the same cell")
+        if kinds is not None:
+            if self.learning:
+                raise ValueError("kinds are fixed in learning mode (first half kind 0)")
+            self.kind[env] = np.asarray(kinds, dtype=np.int8)
+        self.cell_type[env] = 0
+        self.cell_agent[env] = -1
+        self.cell_type[env, cells[alive]] = KIND_VALUE[self.kind[env, alive]]
+        self.cell_agent[env, cells[alive]] = np.flatnonzero(alive)
+        self.pos[env] = cells
+        self.alive[env] = alive
+        free = np.flatnonzero(self.cell_type[env, :HW] == 0)
+        self.empties[env] = 0
+        self.empties[env, : len(free)] = free
+        self.n_empty[env] = len(free)
+        self.slot[env] = -1
+        self.slot[env, free] = np.arange(len(free))
+        if self.learning:
+            window = self.cell_type[env, self.window[np.maximum(cells, 0)]]
+            self.stored_window[env] = np.where(alive[:, None], window, 0)
+        else:
+            self.happy[env] = self._happiness(np.array([env]))[0]
+
     # ------------------------------------------------------------------ rule mode
     def neighbour_counts(self, idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Same-type and occupied neighbour counts ``int[b, N]`` at the agents' cells."""
