@@ -87,7 +87,7 @@ def run_ipd(args) -> dict:
                 updates=args.updates,
                 seed=seed,
             )
-            coop = _eval_cooperation(learner)
+            coop = _eval_cooperation(learner, min(32, 2 * args.num_envs))
             w = np.asarray(hist[-1]["gift_weights"])
             rows.append(
                 {
@@ -240,6 +240,10 @@ def run_dilemmas(args) -> dict:
 # ----------------------------------------------------------------------------- reporting
 
 
+def _jsonable(o):
+    return o.tolist() if hasattr(o, "tolist") else float(o)
+
+
 def _plots(result: dict, out: Path) -> list[str]:
     try:
         import matplotlib
@@ -336,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
                     },
                 },
                 f,
-                default=float,
+                default=_jsonable,
             )
         print(json.dumps(result["summary"]), flush=True)
     (out / "report.md").write_text("\n".join(report))

@@ -121,3 +121,19 @@ def test_bad_config_raises():
         LASEConfig(network={"core": "lstm"})
     with pytest.raises(ValueError, match="pt_delta"):
         LASEConfig(pt_delta=2.0)
+
+
+@pytest.mark.slow
+def test_reproduction_script_smoke(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "lase_reproduce.py"
+    spec = importlib.util.spec_from_file_location("lase_reproduce", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["ipd", "gifts", "--updates", "2", "--gift-updates", "2", "--num-envs", "2",
+                     "--out", str(tmp_path)]) == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "## ipd" in report and "## gifts" in report and "pass" in report
+    assert (tmp_path / "gifts.json").exists()
