@@ -61,6 +61,7 @@ agent's left; with ``rotate=False`` north is always up.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -256,6 +257,8 @@ def move_agents(
     """
     B, N = move_dir.shape
     H, W = occ.shape[1:]
+    if B == 1:
+        return _move_agents_single(pos, move_dir, order, passable, occ, active, wrap)
     rows = np.arange(B)
     moved = np.zeros((B, N), dtype=bool)
     wants = move_dir >= 0
@@ -297,6 +300,44 @@ def move_agents(
         pos[b, a, 0] = r
         pos[b, a, 1] = c
         moved[b, a] = True
+    return moved
+
+
+_DIRECTION_TUPLES = tuple(tuple(int(x) for x in d) for d in DIRECTIONS)
+
+
+def _move_agents_single(pos, move_dir, order, passable, occ, active, wrap) -> np.ndarray:
+    """:func:`move_agents` for one copy with Python scalars: the same rule, without the
+    per-call overhead of a dozen numpy operations per agent (the ParallelEnv hot path)."""
+    N = move_dir.shape[1]
+    H, W = occ.shape[1:]
+    moved = np.zeros((1, N), dtype=bool)
+    directions = move_dir[0].tolist()
+    act = None if active is None else active[0].tolist()
+    where = pos[0].tolist()
+    free_cells = occ[0]
+    enterable = passable if passable.ndim == 2 else passable[0]
+    changed = False
+    for a in order[0].tolist():
+        d = directions[a]
+        if d < 0 or (act is not None and not act[a]):
+            continue
+        r, c = where[a]
+        dr, dc = _DIRECTION_TUPLES[d]
+        nr, nc = r + dr, c + dc
+        if wrap:
+            nr, nc = nr % H, nc % W
+        elif not (0 <= nr < H and 0 <= nc < W):
+            continue
+        if not enterable[nr, nc] or free_cells[nr, nc] >= 0:
+            continue
+        free_cells[r, c] = -1
+        free_cells[nr, nc] = a
+        where[a] = [nr, nc]
+        moved[0, a] = True
+        changed = True
+    if changed:
+        pos[0] = where
     return moved
 
 
@@ -669,6 +710,65 @@ def packed_table(table: np.ndarray) -> np.ndarray:
     c = table.shape[1]
     dtype = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}.get(c, f"V{c}")
     return table.view(dtype).ravel()
+
+
+class CodeLookup:
+    """Fast ``code -> bytes`` table lookup for observations (``rgb`` palettes, one-hot
+    ``symbolic`` tables).
+
+    ``CodeLookup(table)(codes)`` equals ``table[codes]`` (``uint8[..., K]``) but reads
+    the codes two at a time: each pair of adjacent ``uint8`` codes is viewed as one
+    ``uint16`` index into a 65536-entry table of ``2 K``-byte records, so the work is
+    one ``np.take`` over half as many elements with no index arithmetic. Measured on
+    288k codes (B=256, 5 agents, 15 x 15): rgb 0.36 ms vs 0.75 ms for a 3-byte record
+    take (and 3 ms for ``palette[codes]``); 8-layer symbolic 0.15 ms vs 0.44 ms. The
+    pair table (``2 K * 64`` KiB) is built once per distinct table and shared; it is
+    used when ``2 K <= 16`` and ``codes`` has an even number of elements, else the
+    single-record path.
+
+    Args:
+        table: ``uint8[num_codes, K]`` (``num_codes <= 256``).
+    """
+
+    def __init__(self, table: np.ndarray):
+        self.table = np.ascontiguousarray(table, dtype=np.uint8)
+        if self.table.ndim != 2 or len(self.table) > 256:
+            raise ValueError(f"table must be uint8[num_codes <= 256, K], got {self.table.shape}")
+        self.channels = int(self.table.shape[1])
+        self._single = packed_table(self.table)
+        self._pair: np.ndarray | None = None
+
+    def __call__(self, codes: np.ndarray) -> np.ndarray:
+        codes = np.ascontiguousarray(codes, dtype=np.uint8)
+        K = self.channels
+        if codes.size % 2 == 0 and 2 * K <= 16 and codes.size:
+            if self._pair is None:
+                self._pair = _pair_table(self.table.tobytes(), self.table.shape)
+            out = np.take(self._pair, codes.reshape(-1, 2).view(np.uint16).ravel())
+        else:
+            out = _take_records(self._single, codes)
+        return out.view(np.uint8).reshape(*codes.shape, K)
+
+    def __getstate__(self):
+        return {"table": self.table}  # the pair table is rebuilt (and shared) on demand
+
+    def __setstate__(self, state):
+        self.__init__(state["table"])
+
+
+@functools.lru_cache(maxsize=64)
+def _pair_table(table_bytes: bytes, shape: tuple[int, int]) -> np.ndarray:
+    table = np.frombuffer(table_bytes, dtype=np.uint8).reshape(shape)
+    C, K = shape
+    # The two bytes of every uint16 value, in memory order (endianness-proof).
+    first_second = np.arange(1 << 16, dtype=np.uint16).view(np.uint8).reshape(-1, 2)
+    first, second = first_second[:, 0], first_second[:, 1]
+    ok = (first < C) & (second < C)
+    pairs = np.zeros((1 << 16, 2 * K), dtype=np.uint8)
+    pairs[ok, :K] = table[first[ok]]
+    pairs[ok, K:] = table[second[ok]]
+    rec = {2: np.uint16, 4: np.uint32, 8: np.uint64}.get(2 * K, f"V{2 * K}")
+    return pairs.view(rec).ravel()
 
 
 def agent_palette(num_agents: int) -> np.ndarray:

@@ -214,14 +214,14 @@ class GridDilemma(Sim):
             )
         self.agent_codes = (AGENT0 + np.arange(N)).astype(np.uint8)
         self.palette = np.concatenate([CELL_COLOURS, grid.agent_palette(N)])
-        self._palette_packed = grid.packed_table(self.palette)
+        self._rgb_lookup = grid.CodeLookup(self.palette)
         # Symbolic lookups see the observer's own avatar as one extra code, ``self_code``.
         self.self_code = AGENT0 + N
         self.symbolic_table = grid.one_hot_table(
             np.concatenate([_LAYER_OF_CELL, np.full(N, OTHERS_LAYER), [SELF_LAYER]]),
             len(SYMBOLIC_LAYERS),
         )
-        self._symbolic_packed = grid.packed_table(self.symbolic_table)
+        self._symbolic_lookup = grid.CodeLookup(self.symbolic_table)
         self.walls = self.map.cells == WALL  # [H, W]: static in both games
         self.passable = ~self.walls
         B = self.num_envs
@@ -415,11 +415,11 @@ class GridDilemma(Sim):
             cells, self.pos[idx], self.ori[idx], self.agent_codes, None if all_active else active
         )
         if self.config.obs_type == "rgb":
-            obs = grid.rgb_lookup(codes, self._palette_packed)
+            obs = self._rgb_lookup(codes)
         else:
             own = codes == self.agent_codes[None, :, None, None]
             np.copyto(codes, np.uint8(self.self_code), where=own)
-            obs = grid.symbolic_lookup(codes, self._symbolic_packed)
+            obs = self._symbolic_lookup(codes)
         if not all_active:
             # A removed agent sees nothing: its observation is all zeros, which no
             # ordinary observation is (its own avatar is always in view).

@@ -328,3 +328,18 @@ def test_rng_below_and_bits_at_match_the_dense_draws():
             (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53, dense[env, el]
         )
     np.testing.assert_array_equal(a.counters, c.counters)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 8, 9])
+@pytest.mark.parametrize("size", [(2, 3, 5, 5), (1, 1, 3, 3)])  # even and odd code counts
+def test_code_lookup_equals_fancy_indexing(channels, size):
+    import pickle
+
+    rng = np.random.default_rng(channels)
+    table = rng.integers(0, 256, (14, channels)).astype(np.uint8)
+    codes = rng.integers(0, 14, size).astype(np.uint8)
+    lookup = grid.CodeLookup(table)
+    np.testing.assert_array_equal(lookup(codes), table[codes])
+    again = pickle.loads(pickle.dumps(lookup))
+    np.testing.assert_array_equal(again(codes), table[codes])
+    assert len(pickle.dumps(lookup)) < 2_000  # the shared pair table is not pickled
