@@ -172,6 +172,9 @@ MOVES = np.array([(-1, 0), (0, -1), (1, 0), (0, 1), (0, 0)], dtype=np.int64)
 # Cell-type codes on the grid: kind 0 (Mesa type 0, Sert's A) is -1, kind 1 is +1.
 KIND_VALUE = np.array([-1, 1], dtype=np.int8)
 
+# Neighbour-count packing for cell types -1 / 0 / +1 (see Schelling.neighbour_counts).
+_PACKED_KIND = np.array([1, 0, 256], dtype=np.uint16)
+
 # Colours: empty, kind 0, kind 1.
 PALETTE = np.array([[245, 245, 245], [31, 119, 180], [255, 127, 14]], dtype=np.uint8)
 
@@ -304,6 +307,8 @@ class SchellingConfig:
                 )
         else:
             check_range("homophily", self.homophily, 0.0, 1.0)
+        if self.radius > 7:
+            raise ValueError(f"radius={self.radius!r} is out of range; allowed: 1..7")
         side = 2 * self.radius + 1
         if self.torus and (self.height < side or self.width < side):
             raise ValueError(
@@ -409,6 +414,25 @@ class Schelling(Sim):
         if self.learning:
             n = N // 2
             self.kind[:, n:] = 1
+        # happy_table[same, occupied], computed with Python floats exactly as Mesa 3.3's
+        # SchellingAgent.assign_state does (no neighbours -> similarity 0).
+        K = self.neighbours.shape[1]
+        table = np.zeros((K + 1, K + 1), dtype=bool)
+        for occ in range(K + 1):
+            for same in range(occ + 1):
+                if cfg.threshold == "count":
+                    table[same, occ] = same >= cfg.homophily
+                else:
+                    table[same, occ] = (same / occ if occ > 0 else 0.0) >= cfg.homophily
+        self._happy_table = table
+        # The same table indexed by kind * stride + (n0 + 256 n1), for the packed counts.
+        n0, n1 = np.divmod(np.arange(256 * (K + 1)), 256)[::-1]
+        ok = n0 + n1 <= K
+        stride = 256 * (K + 1)
+        packed = np.zeros(2 * stride, dtype=bool)
+        packed[:stride][ok] = table[n0[ok], (n0 + n1)[ok]]
+        packed[stride:][ok] = table[n1[ok], (n0 + n1)[ok]]
+        self._happy_packed, self._happy_packed_stride = packed, stride
 
     @property
     def stochastic(self) -> bool:
@@ -490,30 +514,51 @@ class Schelling(Sim):
             self.happy[env] = self._happiness(np.array([env]))[0]
 
     # ------------------------------------------------------------------ rule mode
+    def _packed_counts(self, idx: np.ndarray) -> np.ndarray:
+        """``int64[b, N]``: each agent's neighbours of kind 0 + 256 x those of kind 1.
+
+        Both kinds are packed into one uint16 (at most (2r+1)^2 - 1 < 256 each for r <= 7)
+        and the grid is box-summed in two separable passes: a per-cell convolution rather
+        than a gather of every agent's neighbourhood.
+        """
+        b, H, W, r = len(idx), self.height, self.width, int(self.config.radius)
+        t = self.cell_type[idx, : self.num_cells].astype(np.int16).reshape(b, H, W)
+        codes = ((257 * t * t + 255 * t) // 2).astype(np.uint16)  # -1 -> 1, 0 -> 0, 1 -> 256
+        pad = ((0, 0), (r, r), (r, r))
+        padded = np.pad(codes, pad, mode="wrap") if self.config.torus else np.pad(codes, pad)
+        rows_sum = padded[:, :, :W].copy()
+        for dc in range(1, 2 * r + 1):
+            rows_sum += padded[:, :, dc : dc + W]
+        box = rows_sum[:, :H].copy()
+        for dr in range(1, 2 * r + 1):
+            box += rows_sum[:, dr : dr + H]
+        flat = np.arange(b)[:, None] * self.num_cells + self.pos[idx]
+        own = np.where(self.kind[idx] == 0, 1, 256)
+        return np.take(box.reshape(-1), flat).astype(np.int64) - own  # leave self out
+
     def neighbour_counts(self, idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Same-type and occupied neighbour counts ``int[b, N]`` at the agents' cells."""
         idx = self._all if idx is None else idx
-        nb = self.cell_type[idx[:, None, None], self.neighbours[self.pos[idx]]]  # [b, N, K]
-        own = KIND_VALUE[self.kind[idx]][:, :, None]
-        same = (nb == own).sum(axis=-1)
-        occupied = (nb != 0).sum(axis=-1)
-        return same, occupied
+        packed = self._packed_counts(idx)
+        n0, n1 = packed & 0xFF, packed >> 8
+        return np.where(self.kind[idx] == 0, n0, n1), n0 + n1
 
     def _is_happy(self, same: np.ndarray, occupied: np.ndarray) -> np.ndarray:
-        h = self.config.homophily
-        if self.config.threshold == "count":
-            return same >= h
-        # Mesa 3.3 SchellingAgent.assign_state: no neighbours -> similarity 0.
-        frac = np.where(occupied > 0, same / np.maximum(occupied, 1), 0.0)
-        return frac >= h
+        return self._happy_table[same, occupied]
 
     def _happiness(self, idx: np.ndarray) -> np.ndarray:
-        return self._is_happy(*self.neighbour_counts(idx))
+        packed = self._packed_counts(idx)
+        return np.take(
+            self._happy_packed, packed + self.kind[idx].astype(np.int64) * self._happy_packed_stride
+        )
 
     def _rule_step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.config
         B, N = self.num_envs, self.num_agents
-        coin = self.rng.uniform((N,)) < cfg.move_probability
+        if cfg.move_probability < 1.0:
+            coin = self.rng.uniform((N,)) < cfg.move_probability
+        else:
+            coin = np.ones((B, N), dtype=bool)
         if cfg.schedule == "two_phase":
             # self.happy was computed at the end of the previous step (or at reset): phase 1.
             movers = (actions == RELOCATE) | ((actions == FOLLOW_RULE) & ~self.happy & coin)
@@ -537,29 +582,25 @@ class Schelling(Sim):
         """
         B, N = movers.shape
         M = self.num_cells - N  # empty cells, constant in rule mode
-        order = np.argsort(self.rng.uniform((N,)) + 2.0 * ~movers, axis=1, kind="stable")
+        order_key = self.rng.uniform((N,))
         draws = self.rng.integers(M, (N,))
-        count = movers.sum(axis=1)
-        valid = np.arange(N)[None, :] < count[:, None]  # [B, N]: the k-th mover exists
-        if not valid.any():
+        env, agent = np.nonzero(movers)
+        if len(env) == 0:
             return
-        env, k = np.nonzero(valid)  # (b, k) in order of b then k
-        agent = order[env, k]
-        s = draws[env, k]
-        old = self.pos[env, agent]
+        s = draws[env, agent]
         group = env * M + s
-        srt = np.argsort(group, kind="stable")  # within a group, by k
-        g = group[srt]
-        first = np.ones(len(g), dtype=bool)
-        first[1:] = g[1:] != g[:-1]
+        # Only the order within a slot group matters: sort by group, then random key.
+        srt = np.lexsort((order_key[env, agent], group))
+        env, agent, s, group = env[srt], agent[srt], s[srt], group[srt]
+        first = np.ones(len(group), dtype=bool)
+        first[1:] = group[1:] != group[:-1]
+        last = np.ones(len(group), dtype=bool)
+        last[:-1] = first[1:]
+        old = self.pos[env, agent]
         prev_old = np.empty_like(old)
-        prev_old[1:] = old[srt][:-1]
-        new_sorted = np.where(first, self.empties[env[srt], s[srt]], prev_old)
-        new = np.empty_like(new_sorted)
-        new[srt] = new_sorted
-        last = np.ones(len(g), dtype=bool)
-        last[:-1] = g[1:] != g[:-1]
-        self.empties[env[srt][last], s[srt][last]] = old[srt][last]
+        prev_old[1:] = old[:-1]
+        new = np.where(first, self.empties[env, s], prev_old)
+        self.empties[env[last], s[last]] = old[last]
         values = self.cell_type[env, old]
         self.cell_type[env, old] = 0
         self.cell_agent[env, old] = -1

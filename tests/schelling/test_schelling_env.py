@@ -210,7 +210,7 @@ def learning_sim(**kw) -> Schelling:
         torus=False,
         view_radius=1,
         stop_after_unchanged=0,
-    )  # 1 A and 1 B per kind -> 2 agents... overridden below
+    )  # one agent per kind unless kind_density is overridden
     cfg.update(kw)
     sim = Schelling(num_envs=1, **cfg)
     sim.seed(0)
