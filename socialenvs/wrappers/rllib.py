@@ -22,10 +22,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from socialenvs.core.registry import make, normalize_id
 from socialenvs.wrappers.stats import EpisodeStatistics
 
 POLICY_MODES = ("shared", "independent")
+
+#: CNN for the small egocentric grid views (5x5 to 15x15): RLlib only has default conv
+#: stacks for 10x10, 42x42, 64x64 and 84x84 inputs and refuses the others. Entries are
+#: ``[out_channels, kernel, stride]`` with RLlib's default "same" padding (15x15 -> 4x4x64).
+GRID_CONV_FILTERS = [[16, [3, 3], 1], [32, [3, 3], 2], [64, [3, 3], 2]]
 
 
 def _drop_events(env):
@@ -42,10 +49,46 @@ def _drop_events(env):
     return DropEvents(env)
 
 
+def _float_observations(env):
+    """A ParallelEnv wrapper that turns uint8 observations into float32 in [0, 1].
+
+    RLlib's default torch modules feed observations to the network without casting, and
+    a uint8 grid view fails in the first conv layer; dividing by the space's upper bound
+    maps both ``rgb`` (0..255) and ``symbolic`` (0/1) views to [0, 1].
+    """
+    import gymnasium
+    from pettingzoo.utils import BaseParallelWrapper
+
+    class FloatObservations(BaseParallelWrapper):
+        def __init__(self, env):
+            super().__init__(env)
+            inner = env.observation_space(env.possible_agents[0])
+            self._scale = np.float32(1.0) / np.asarray(inner.high, dtype=np.float32)
+            self._space = gymnasium.spaces.Box(0.0, 1.0, inner.shape, np.float32)
+
+        def observation_space(self, agent):
+            return self._space
+
+        def _convert(self, obs):
+            return {a: o.astype(np.float32) * self._scale for a, o in obs.items()}
+
+        def reset(self, seed=None, options=None):
+            obs, infos = self.env.reset(seed=seed, options=options)
+            return self._convert(obs), infos
+
+        def step(self, actions):
+            obs, rewards, terms, truncs, infos = self.env.step(actions)
+            return self._convert(obs), rewards, terms, truncs, infos
+
+    return FloatObservations(env)
+
+
 def make_rllib_env(
     env_id: str, env_config: dict | None = None, drop_events: bool = False, **env_kwargs: Any
 ):
     """``ParallelPettingZooEnv`` over ``EpisodeStatistics(socialenvs.make(env_id, ...))``.
+
+    uint8 grid observations are converted to float32 in [0, 1] (RLlib does not cast them).
 
     Args:
         env_id: registered environment id.
@@ -59,6 +102,9 @@ def make_rllib_env(
     env = EpisodeStatistics(make(env_id, **kwargs))
     if drop_events:
         env = _drop_events(env)
+    space = env.observation_space(env.possible_agents[0])
+    if getattr(space, "dtype", None) == np.uint8:
+        env = _float_observations(env)
     return ParallelPettingZooEnv(env)
 
 
@@ -95,6 +141,7 @@ def rllib_ppo_config(
     num_epochs: int = 1,
     seed: int | None = None,
     drop_events: bool = False,
+    conv_filters: list | None = None,
     **env_kwargs: Any,
 ):
     """A ``PPOConfig`` for ``env_id`` on RLlib's new API stack.
@@ -109,6 +156,8 @@ def rllib_ppo_config(
         num_epochs: PPO epochs per batch.
         seed: ``debugging(seed=...)``; RLlib seeds env runners from it.
         drop_events: leave ``"events"`` out of the infos.
+        conv_filters: RLlib ``conv_filters`` for image-like observations; by default
+            :data:`GRID_CONV_FILTERS` when observations are ``H x W x C``.
         **env_kwargs: config fields of the environment.
 
     Returns:
@@ -119,7 +168,9 @@ def rllib_ppo_config(
     if policies not in POLICY_MODES:
         raise ValueError(f"policies={policies!r} is not allowed; choose one of {POLICY_MODES}")
     name = register_rllib_env(env_id, drop_events=drop_events, **env_kwargs)
-    agent_names = make(env_id, **env_kwargs).possible_agents
+    probe = make(env_id, **env_kwargs)
+    agent_names = probe.possible_agents
+    obs_shape = probe.observation_space(agent_names[0]).shape
     if policies == "shared":
         policy_ids = {"shared"}
 
@@ -142,6 +193,10 @@ def rllib_ppo_config(
             num_epochs=num_epochs,
         )
     )
+    if conv_filters is None and len(obs_shape) == 3:
+        conv_filters = GRID_CONV_FILTERS
+    if conv_filters is not None:
+        config = config.rl_module(model_config={"conv_filters": conv_filters})
     if seed is not None:
         config = config.debugging(seed=seed)
     return config

@@ -9,10 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import socialenvs
+
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.rllib")
 
 from socialenvs.wrappers.rllib import (  # noqa: E402
+    GRID_CONV_FILTERS,
     make_rllib_env,
     register_rllib_env,
     rllib_ppo_config,
@@ -42,12 +45,36 @@ def test_drop_events_and_bad_arguments():
         rllib_ppo_config("matrix_game_v0", policies="per_team")
 
 
+HARVEST = "harvest_v0" in socialenvs.list_envs()
+
+
+@pytest.mark.skipif(not HARVEST, reason="harvest_v0 not present")
+def test_grid_observations_become_float_in_unit_interval():
+    env = make_rllib_env("harvest_v0", {"num_agents": 2, "max_cycles": 5})
+    obs, _ = env.reset(seed=0)
+    space = env.observation_space["player_0"]
+    assert space.dtype == np.float32 and obs["player_0"].dtype == np.float32
+    assert space.contains(obs["player_0"]) and obs["player_0"].max() > 0
+    raw, _ = socialenvs.make("harvest_v0", num_agents=2, max_cycles=5).reset(seed=0)
+    np.testing.assert_allclose(obs["player_0"] * 255, raw["player_0"], atol=1e-3)
+    config = rllib_ppo_config("harvest_v0", num_agents=2, max_cycles=5)
+    assert config.model_config["conv_filters"] == GRID_CONV_FILTERS
+
+
+PPO_CASES = [pytest.param("matrix_game_v0", {"max_cycles": 20}, id="matrix_game_v0")]
+if HARVEST:
+    PPO_CASES.append(
+        pytest.param("harvest_v0", {"num_agents": 2, "max_cycles": 50}, id="harvest_v0")
+    )
+
+
 @pytest.mark.slow
-def test_ppo_trains_one_iteration_with_a_shared_policy():
+@pytest.mark.parametrize("env_id,kwargs", PPO_CASES)
+def test_ppo_trains_one_iteration_with_a_shared_policy(env_id, kwargs):
     ray.init(num_cpus=1, include_dashboard=False, ignore_reinit_error=True)
     try:
         config = rllib_ppo_config(
-            "matrix_game_v0", train_batch_size=200, minibatch_size=100, seed=0, max_cycles=20
+            env_id, train_batch_size=200, minibatch_size=100, seed=0, **kwargs
         )
         algo = config.build_algo() if hasattr(config, "build_algo") else config.build()
         result = algo.train()
