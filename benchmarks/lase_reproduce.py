@@ -18,6 +18,10 @@ Experiments:
 * ``gifts`` -- one LASE agent against a fixed co-player (always-cooperate, random,
   always-defect). Reference ordering (paper, "fixed co-players"): LASE's gift weight
   toward always-cooperate > random > always-defect.
+* ``cleanup`` -- LASE vs selfish A2C on LIO's small Cleanup (``cleanup_v0`` preset
+  ``cleanup_small_sym``, 2 agents): collective return, equality, the top cleaner's
+  share of all cleaning and whether it receives the largest gifts (the paper's
+  division of labour).
 * ``dilemmas`` -- collective extrinsic return of LASE vs the baselines (selfish A2C,
   inequity aversion, social influence, fixed gifting, random gifting) on
   ``stag_hunt_v0``, ``snowdrift_v0`` and ``coin_game_v0`` (preset ``lase``), plus equality
@@ -237,6 +241,74 @@ def run_dilemmas(args) -> dict:
     return {"name": "dilemmas", "rows": rows, "curves": curves, "summary": summary}
 
 
+CLEANUP = {"preset": "cleanup_small_sym"}
+
+
+def run_cleanup(args) -> dict:
+    """Small Cleanup (LIO's 7x7, 2 agents): division of labour, return and equality."""
+    rows, curves = [], {}
+    for method in ("lase", "selfish"):
+        for seed in args.seeds:
+            cfg = LASEConfig(
+                method=method,
+                lr_policy=args.lr,
+                lr_sr=args.lr,
+                lr_pt=args.lr,
+                epsilon_episodes=max(1, args.dilemma_updates // 4),
+            )
+            _, hist = train_social(
+                "cleanup_v0",
+                cfg,
+                env_kwargs=CLEANUP,
+                num_envs=args.num_envs,
+                updates=args.dilemma_updates,
+                seed=seed,
+            )
+            k = max(1, len(hist) // 5)
+            clean = np.sum([r["clean_by_agent"] for r in hist[-k:]], axis=0).astype(float)
+            gifts = np.mean([np.asarray(r["gift_weights"]) for r in hist[-k:]], axis=0)
+            cleaner = int(np.argmax(clean))
+            received = gifts.sum(0) - np.diag(gifts)  # gift weight each agent receives
+            rows.append(
+                {
+                    "method": method,
+                    "seed": seed,
+                    "collective_return": _tail(hist, "episode_collective_return"),
+                    "equality": _tail(hist, "episode_equality"),
+                    "top_cleaner_share": float(clean[cleaner] / max(clean.sum(), 1)),
+                    "top_cleaner_gets_most_gifts": bool(np.argmax(received) == cleaner)
+                    if method == "lase"
+                    else None,
+                }
+            )
+            curves[f"cleanup/{method}/seed{seed}"] = hist
+            print(rows[-1], flush=True)
+    mean = {
+        m: float(np.mean([r["collective_return"] for r in rows if r["method"] == m]))
+        for m in ("lase", "selfish")
+    }
+    eq = {
+        m: float(np.mean([r["equality"] for r in rows if r["method"] == m]))
+        for m in ("lase", "selfish")
+    }
+    lase_rows = [r for r in rows if r["method"] == "lase"]
+    return {
+        "name": "cleanup",
+        "rows": rows,
+        "curves": curves,
+        "summary": {
+            "lase_collective_return": mean["lase"],
+            "selfish_collective_return": mean["selfish"],
+            "lase_equality": eq["lase"],
+            "selfish_equality": eq["selfish"],
+            "lase_top_cleaner_share": float(np.mean([r["top_cleaner_share"] for r in lase_rows])),
+            "lase_top_cleaner_gets_most_gifts": float(
+                np.mean([r["top_cleaner_gets_most_gifts"] for r in lase_rows])
+            ),
+        },
+    }
+
+
 # ----------------------------------------------------------------------------- reporting
 
 
@@ -300,7 +372,7 @@ def _markdown(result: dict, files: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("experiments", nargs="+", choices=["ipd", "gifts", "dilemmas"])
+    p.add_argument("experiments", nargs="+", choices=["ipd", "gifts", "dilemmas", "cleanup"])
     p.add_argument("--tier", choices=["fast", "full"], default="fast")
     p.add_argument("--seeds", type=int, nargs="+", default=None)
     p.add_argument("--updates", type=int, default=None, help="IPD self-play updates")
@@ -323,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         f"# LASE reproductions ({args.tier} tier)\n",
         f"Command: `python benchmarks/lase_reproduce.py {' '.join(argv or [])}`\n",
     ]
-    runners = {"ipd": run_ipd, "gifts": run_gifts, "dilemmas": run_dilemmas}
+    runners = {"ipd": run_ipd, "gifts": run_gifts, "dilemmas": run_dilemmas, "cleanup": run_cleanup}
     for name in args.experiments:
         t0 = time.time()
         result = runners[name](args)

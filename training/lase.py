@@ -26,6 +26,7 @@ import socialenvs
 from agents.lase import LASEConfig, SocialLearner
 from agents.policy import Policy
 from agents.scripted import make_scripted
+from socialenvs.core.events import EventKind
 from training.rollout import Matchmaker, RolloutCollector
 
 
@@ -114,6 +115,12 @@ def _record(u: int, ro, stats: dict[str, Any], seats: list[int]) -> dict[str, An
         np.bincount(ro.actions[..., seats].ravel(), minlength=int(ro.actions.max()) + 1)
         / ro.actions[..., seats].size
     )
+    # Who cleaned (Cleanup's CLEAN events; the snowdrift game's drift removals): the
+    # division-of-labour measure of the LASE paper.
+    N = ro.actions.shape[2]
+    clean = [e["actor"][e["kind"] == EventKind.CLEAN] for e in ro.events]
+    actors = np.concatenate(clean) if clean else np.zeros(0, np.int64)
+    rec["clean_by_agent"] = np.bincount(actors.astype(np.int64), minlength=N).tolist()
     for k, v in stats.items():
         rec[k] = v.tolist() if isinstance(v, np.ndarray) else v
     if ro.episodes:
