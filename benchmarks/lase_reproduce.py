@@ -37,6 +37,7 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -383,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--methods", nargs="+", default=list(METHODS))
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate of the dilemma runs")
     p.add_argument("--out", default="benchmarks/results/lase")
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = p.parse_args(argv)
     full = args.tier == "full"
     args.seeds = args.seeds or ([0, 1, 2, 3, 4] if full else [0])
@@ -393,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     report = [
         f"# LASE reproductions ({args.tier} tier)\n",
-        f"Command: `python benchmarks/lase_reproduce.py {' '.join(argv or [])}`\n",
+        f"Command: `python benchmarks/lase_reproduce.py {' '.join(argv)}`\n",
     ]
     runners = {"ipd": run_ipd, "gifts": run_gifts, "dilemmas": run_dilemmas, "cleanup": run_cleanup}
     for name in args.experiments:
