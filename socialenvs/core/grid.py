@@ -222,6 +222,9 @@ def occupancy(
     """``int8[B, H, W]``: index of the (active) agent in each cell, ``-1`` when free."""
     B, N = pos.shape[:2]
     occ = np.full((B, *shape), -1, dtype=np.int8)
+    if B == 1 and active is None:
+        occ[0, pos[0, :, 0], pos[0, :, 1]] = np.arange(N, dtype=np.int8)
+        return occ
     b = np.repeat(np.arange(B), N)
     agent = np.tile(np.arange(N, dtype=np.int8), B)
     r, c = pos[..., 0].ravel(), pos[..., 1].ravel()

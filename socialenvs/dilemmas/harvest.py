@@ -197,6 +197,11 @@ class Harvest(GridDilemma):
             self.apple_neighbours[k, : len(nb)] = nb
         self.regrowth_table = np.asarray(self.config.regrowth_probs, dtype=np.float64)
         self.regrowth_thresholds = probability_threshold(self.regrowth_table)
+        # Threshold by raw neighbour count (counts >= 3 share the last entry).
+        counts = np.minimum(np.arange(self.apple_neighbours.shape[1] + 1), 3)
+        self._threshold_by_count = self.regrowth_thresholds[counts]
+        self.apple_flat = self.apple_r * self.map.width + self.apple_c
+        self._apple_buf = np.zeros((self.num_envs, K + 1), dtype=bool)
 
     def nearby_apples(self) -> np.ndarray:
         """``int64[B, K]``: apples in each apple cell's regrowth neighbourhood (centre
@@ -206,23 +211,29 @@ class Harvest(GridDilemma):
         return padded[:, self.apple_neighbours].sum(-1)
 
     def _grow_resources(self, occ: np.ndarray) -> None:
-        r, c = self.apple_r, self.apple_c
-        K = len(r)
+        K = len(self.apple_r)
         if not K:
             return
-        apples = self.cells[:, r, c] == APPLE  # [B, K]
+        B = self.num_envs
+        if self._apple_buf.shape[0] != B:
+            self._apple_buf = np.zeros((B, K + 1), dtype=bool)  # last column: sentinel
+        apples = self._apple_buf
+        np.equal(
+            np.take(self.cells.reshape(B, -1), self.apple_flat, axis=1), APPLE, out=apples[:, :K]
+        )
         # Only empty, unoccupied apple cells can regrow: count their neighbours and draw
         # for them alone (a sparse draw: the same numbers a full [B, K] draw would give).
-        b, j = np.nonzero(~apples & (occ[:, r, c] < 0))
-        padded = np.concatenate([apples, np.zeros((self.num_envs, 1), bool)], axis=1)
-        k = padded[b[:, None], self.apple_neighbours[j]].sum(-1)
-        thresholds = self.regrowth_thresholds[np.minimum(k, 3)]
-        if self.regrowth_thresholds[0] == 0:
-            keep = k > 0
+        free = np.take(occ.reshape(B, -1), self.apple_flat, axis=1) < 0
+        free &= ~apples[:, :K]
+        b, j = np.nonzero(free)
+        k = apples[b[:, None], self.apple_neighbours[j]].sum(-1)
+        thresholds = self._threshold_by_count[k]
+        if self._threshold_by_count[0] == 0:
+            keep = np.flatnonzero(k)
             b, j, thresholds = b[keep], j[keep], thresholds[keep]
         grow = (self.rng.bits_at(b, j) >> np.uint64(11)) < thresholds
         if grow.any():
-            self.cells[b[grow], r[j[grow]], c[j[grow]]] = APPLE
+            self.cells[b[grow], self.apple_r[j[grow]], self.apple_c[j[grow]]] = APPLE
 
     def apples(self) -> np.ndarray:
         """``int64[B]`` apples currently on the map of each copy."""

@@ -272,7 +272,8 @@ class GridDilemma(Sim):
         # 1. Turns and moves (SSD map_env: moves resolved in a random order).
         move_dir, turn = self.actions.decode(actions, self.ori)
         if cfg.action_set == "ssd":
-            self.ori = np.where(active, grid.turn_agents(self.ori, turn), self.ori)
+            turned = grid.turn_agents(self.ori, turn)
+            self.ori = turned if all_active else np.where(active, turned, self.ori)
         order = self.rng.permutation(N)
         occ = grid.occupancy(self.pos, (H, W), act_mask)
         moved = grid.move_agents(self.pos, move_dir, order, self.passable, occ, act_mask)
@@ -290,9 +291,10 @@ class GridDilemma(Sim):
             overlay.append(self._fire(actions, active, occ, rewards))
         overlay.append(self._extra_actions(actions, active, occ, rewards))
         overlay = [o for o in overlay if o is not None]
-        self._overlay = (
-            tuple(np.concatenate(parts) for parts in zip(*overlay)) if overlay else _EMPTY_OVERLAY
-        )
+        if len(overlay) > 1:
+            self._overlay = tuple(np.concatenate(parts) for parts in zip(*overlay))
+        else:
+            self._overlay = overlay[0] if overlay else _EMPTY_OVERLAY
 
         # 4. Tag-out clock: removed agents come back after their time, at a free spawn point.
         self._tick_removal()
