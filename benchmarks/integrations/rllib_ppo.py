@@ -2,7 +2,7 @@
 
 Needs the ``rllib`` extra in its own environment (Ray pins an exact Gymnasium version):
 
-    python -m venv .venv-rllib && .venv-rllib/bin/pip install -e ".[rllib]"
+    python -m venv .venv-rllib && .venv-rllib/bin/pip install -e ".[rllib]" -c constraints.txt
     .venv-rllib/bin/python benchmarks/integrations/rllib_ppo.py matrix_game_v0 --iterations 2
 
 Prints one line per training iteration (env steps, mean episode return, seconds).
