@@ -32,6 +32,7 @@ class EventKind(IntEnum):
     SPAWN = 13  # the environment created a resource at (row, col); context = resource code
     REMOVE = 14  # target was tagged out of the game for a while; value = duration
     SELECT = 15  # actor chose target as its interaction partner
+    OPPORTUNITY = 16  # actor could sanction target; value = 1 if it did; context = public context
 
 
 EVENT_DTYPE = np.dtype(

@@ -109,6 +109,13 @@ computes, before each step, who could zap whom (``last_opportunities``: ``bool[B
 target on one of the actor's zap rays and the actor able to fire) and a public context
 per pair (``last_contexts``, ``float32[B, N, N, 13]``: target colour one-hot, target
 marked, target frozen, actor colour one-hot, leading berry colour one-hot); the step's decisions are ``last_zaps`` (``bool[B, N, N]``).
+The same data also enter the public event record as ``OPPORTUNITY`` events, one per pair
+that could zap or did zap this step (actor, target, ``value`` = 1.0 if the actor zapped
+the target, else 0.0; ``context`` = the pair's 13 context bits packed into one integer,
+bit k = feature k; :func:`unpack_context` decodes them). A zap that hits a player who
+walked into the beam during the step (not an opportunity before it) is included with
+``value`` 1. This is the sanction-observation stream of the classifier norm model
+(:mod:`agents.cnm`): opportunities, decisions and their context.
 
 ### Arguments
 
@@ -270,6 +277,22 @@ PALETTE = np.array(
     dtype=np.uint8,
 )
 CONTEXT_SIZE = 13
+CONTEXT_FIELDS = (
+    "target_grey",
+    "target_red",
+    "target_green",
+    "target_blue",
+    "target_marked",
+    "target_frozen",
+    "actor_grey",
+    "actor_red",
+    "actor_green",
+    "actor_blue",
+    "leader_red",
+    "leader_green",
+    "leader_blue",
+)
+_CONTEXT_BITS = (1 << np.arange(CONTEXT_SIZE)).astype(np.int64)
 TASTES = ("half", "all_red", "alternate")
 
 
@@ -277,6 +300,18 @@ def zap_colours(context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Decode the ``context`` of ``ZAP`` events: (actor colour, target colour), 0 grey .. 3 blue."""
     context = np.asarray(context)
     return context // 4, context % 4
+
+
+def pack_context(contexts: np.ndarray) -> np.ndarray:
+    """Pack ``[..., 13]`` 0/1 context features into integers (bit k = feature k)."""
+    return (np.asarray(contexts) > 0.5).astype(np.int64) @ _CONTEXT_BITS
+
+
+def unpack_context(codes: np.ndarray) -> np.ndarray:
+    """``float32[..., 13]`` context features of packed ``OPPORTUNITY`` contexts
+    (names in ``CONTEXT_FIELDS``)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    return ((codes[..., None] & _CONTEXT_BITS) != 0).astype(np.float32)
 
 
 def parse_berry_map(rows: list[str]) -> grid.GridMap:
@@ -542,6 +577,20 @@ class AllelopathicHarvest(Sim):
         ctx[..., 10:13] = np.eye(3, dtype=np.float32)[leader][:, None, None, :]
         self.last_opportunities = opp
 
+    def _emit_opportunities(self) -> None:
+        """``OPPORTUNITY`` events: every pair that could zap or zapped, with its decision."""
+        env, actor, target = np.nonzero(self.last_opportunities | self.last_zaps)
+        if not len(env):
+            return
+        self.events.add(
+            EventKind.OPPORTUNITY,
+            env,
+            actor=actor,
+            target=target,
+            context=pack_context(self.last_contexts[env, actor, target]),
+            value=self.last_zaps[env, actor, target].astype(np.float32),
+        )
+
     # ------------------------------------------------------------------ step
     def _step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         c = self.config
@@ -607,6 +656,9 @@ class AllelopathicHarvest(Sim):
         if zapping.any():
             self.zap_cool[zapping] = c.zap_cooldown
             newly_removed, sanctioned = self._zap(zapping, occ, rewards)
+
+        if c.record_opportunities:
+            self._emit_opportunities()
 
         # Timers: cooldowns (a beam fired at t is ready again at t + cooldown), freezing,
         # recovery, removal.

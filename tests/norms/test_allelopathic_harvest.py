@@ -199,3 +199,25 @@ def test_torus_view_matches_grid_core_wrap_gather():
             s.step(rng.integers(11, size=(2, 16)))
             cells = s._cells()
             assert (s._gather_torus(cells, s.pos, s.ori) == ref.gather(cells, s.pos, s.ori)).all()
+
+
+def test_opportunity_events_carry_decision_and_context():
+    s = _sim(map="small", num_players=3, record_opportunities=True)
+    s.pos[0] = [[2, 2], [2, 3], [7, 7]]
+    s.ori[0] = [1, 1, 1]
+    s.marking[0] = [ah.RED, ah.GREY, ah.GREEN]
+    s.step(np.array([[ZAP, NOOP, NOOP]]))
+    ev = s.last_events[s.last_events["kind"] == EventKind.OPPORTUNITY]
+    pairs = {(int(e["actor"]), int(e["target"])): float(e["value"]) for e in ev}
+    assert pairs[(0, 1)] == 1.0  # player 0 could zap player 1 and did
+    expected = {(a, t) for a, t in zip(*np.nonzero(s.last_opportunities[0]))}
+    assert set(pairs) == expected | {(0, 1)}
+    e01 = ev[(ev["actor"] == 0) & (ev["target"] == 1)][0]
+    np.testing.assert_array_equal(ah.unpack_context(e01["context"]), s.last_contexts[0, 0, 1])
+    assert ah.pack_context(s.last_contexts[0, 0, 1]) == e01["context"]
+    # Without the flag no opportunity events are emitted.
+    s2 = _sim(map="small", num_players=3)
+    s2.pos[0] = [[2, 2], [2, 3], [7, 7]]
+    s2.ori[0] = [1, 1, 1]
+    s2.step(np.array([[ZAP, NOOP, NOOP]]))
+    assert not (s2.last_events["kind"] == EventKind.OPPORTUNITY).any()
