@@ -12,4 +12,5 @@ TEST_CONFIGS = [
     {"preset": "lase"},
     {"preset": "jaxmarl", "obs_type": "rgb"},
     {"grid_size": 4, "torus": False, "twin_coins": True},
+    {"grid_size": 5, "centred_view": True, "obs_type": "rgb"},
 ]

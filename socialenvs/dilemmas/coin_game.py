@@ -65,7 +65,9 @@ outer episode, marks only the outer end as ``done`` and reports the inner end in
 | 2 | coins of the observing player's colour |
 | 3 | coins of the other player's colour |
 
-Positions are absolute (the board is not re-centred). ``obs_type="rgb"``: the same
+Positions are absolute, unless ``centred_view=True``: then the torus is shifted so that
+the observer sits at the centre cell ``(S // 2, S // 2)`` (JaxMARL's ``egocentric=True``).
+``obs_type="rgb"``: the same
 information as an ``S x S x 3`` image, one pixel per cell, again with egocentric colours
 (self, other, own coin, other's coin, both players on one cell; see ``EGO_PALETTE``).
 
@@ -92,6 +94,7 @@ Episode statistics count ``own_coins`` (coins taken by their owner) and ``other_
 * ``own_coin_reward`` (float, 1.0), ``other_coin_reward`` (float, 1.0),
   ``coin_loss_penalty`` (float, -2.0): the payoffs above.
 * ``obs_type`` (str, ``"symbolic"``): ``"symbolic"`` or ``"rgb"``.
+* ``centred_view`` (bool, False): centre each observation on the observer (torus only).
 * ``max_cycles`` (int, 100): steps per episode. No source gives Lerer & Peysakhovich's
   length; 100 is the LASE development code's and the length of one JaxMARL outer episode.
 
@@ -164,6 +167,8 @@ class CoinGameConfig:
     """Reward of a coin's owner when the other player picks it up."""
     obs_type: str = "symbolic"
     """``"symbolic"`` (S x S x 4 one-hot planes) or ``"rgb"`` (S x S x 3 image)."""
+    centred_view: bool = False
+    """Re-centre each observation on the observer (torus only; JaxMARL's ``egocentric``)."""
     max_cycles: int = 100
     """Steps per episode."""
 
@@ -177,6 +182,11 @@ class CoinGameConfig:
             raise ValueError(f"grid_size={self.grid_size!r} must be an integer >= 2")
         check_choice("num_actions", self.num_actions, (4, 5))
         check_choice("obs_type", self.obs_type, OBS_TYPES)
+        if self.centred_view and not self.torus:
+            raise ValueError(
+                "centred_view=True needs torus=True (a centred view of a bounded board "
+                "would need padding); allowed: centred_view=False or torus=True"
+            )
         if not isinstance(self.max_cycles, (int, np.integer)) or self.max_cycles < 1:
             raise ValueError(f"max_cycles={self.max_cycles!r} must be an integer >= 1")
         for name in ("own_coin_reward", "other_coin_reward", "coin_loss_penalty"):
@@ -247,6 +257,11 @@ class CoinGame(Sim):
         self.coin_owner = np.tile(np.arange(K, dtype=np.int64), (B, 1))
         self._agent_ids = np.arange(2, dtype=np.int64)
         self._base = self._make_base(B)
+        # centred_cell[self, cell]: where ``cell`` appears in a view centred on ``self``.
+        self.centre = (S // 2) * S + S // 2
+        dr = (rows[None, :] - rows[:, None] + S // 2) % S
+        dc = (cols[None, :] - cols[:, None] + S // 2) % S
+        self.centred_cell = dr * S + dc
 
     # ------------------------------------------------------------------ rules
     def _free_cells(self, idx: np.ndarray, exclude_coin: int) -> np.ndarray:
@@ -322,6 +337,11 @@ class CoinGame(Sim):
         pos = self.pos[idx]  # pos[:, i]: observer i's own cell
         other = pos[:, ::-1]
         coins = self.coin_pos[idx][:, None, :]  # [n, 1, coin]
+        together = pos[:, :1] == pos[:, 1:]  # [n, 1]: both players on one cell
+        if self.config.centred_view:  # cells as seen from each observer's own cell
+            other = self.centred_cell[pos, other]
+            coins = self.centred_cell[pos[:, :, None], coins]  # [n, observer, coin]
+            pos = np.full_like(pos, self.centre)
         mine = self.coin_owner[idx][:, None, :] == self._agent_ids[None, :, None]
         # Flat offset of observer (b, i)'s grid: one scatter per kind of marked cell.
         base = self._base if n == self.num_envs else self._make_base(n)
@@ -335,8 +355,7 @@ class CoinGame(Sim):
         codes = np.zeros(n * 2 * C, dtype=np.uint8)
         codes[base + coins] = OTHER_COIN_CODE - mine
         codes[base[:, :, 0] + other] = OTHER_CODE
-        together = (pos[:, :1] == pos[:, 1:]) * (BOTH_CODE - SELF_CODE)
-        codes[base[:, :, 0] + pos] = SELF_CODE + together
+        codes[base[:, :, 0] + pos] = SELF_CODE + together * (BOTH_CODE - SELF_CODE)
         return EGO_PALETTE[codes].reshape(n, 2, self.size, self.size, 3)
 
     def _make_base(self, n: int) -> np.ndarray:

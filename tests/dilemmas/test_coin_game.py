@@ -239,3 +239,36 @@ def test_determinism_and_seed_dependence():
 def test_bad_config_raises(kwargs, match):
     with pytest.raises(ValueError, match=match):
         socialenvs.make("coin_game_v0", **kwargs)
+
+
+def test_centred_view_puts_the_observer_in_the_middle():
+    sim = _sim(grid_size=5, centred_view=True)
+    _place(sim, (0, 0), (4, 1), [(1, 4)], [1])
+    me, them = sim.observe()[0]
+    assert me[2, 2, 0] == 1 and them[2, 2, 0] == 1
+    # Player 0 at (0, 0) sees player 1 at (4, 1) one row up, one column right of itself.
+    assert me[1, 3, 1] == 1 and me[3, 1, 3] == 1  # and the coin (1, 4) at (3, 1)
+    # Player 1 at (4, 1) sees player 0 at (0, 0) one row down, one column left.
+    assert them[3, 1, 1] == 1 and them[4, 0, 2] == 1  # its own coin at (1, 4) -> (4, 0)
+    assert me.sum() == them.sum() == 3
+
+
+def test_centred_view_is_a_shift_of_the_absolute_view():
+    absolute = _sim(num_envs=32, obs_type="rgb")
+    centred = _sim(num_envs=32, obs_type="rgb", centred_view=True)
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        acts = rng.integers(5, size=(32, 2))
+        absolute.step(acts)
+        centred.step(acts)
+        a, c = absolute.observe(), centred.observe()
+        for b in range(32):
+            for i in range(2):
+                r, col = divmod(int(absolute.pos[b, i]), 3)
+                shifted = np.roll(a[b, i], (1 - r, 1 - col), axis=(0, 1))
+                np.testing.assert_array_equal(c[b, i], shifted)
+
+
+def test_centred_view_needs_a_torus():
+    with pytest.raises(ValueError, match="centred_view"):
+        socialenvs.make("coin_game_v0", centred_view=True, torus=False)

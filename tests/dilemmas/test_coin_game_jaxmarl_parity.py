@@ -4,7 +4,8 @@ Skipped unless ``jaxmarl`` is importable (it is not a dependency). From random s
 (players anywhere, two coins on free cells) and random joint actions, one step of both
 implementations must give the same rewards, and, when no coin was picked up (JaxMARL
 respawns coins at random), the same observations: JaxMARL's absolute observation has
-the planes (self, other, own coin, other's coin) with egocentric colours, like ours.
+the planes (self, other, own coin, other's coin) with egocentric colours, like ours, and
+its ``egocentric=True`` view is our ``centred_view=True``.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ jnp = jax.numpy
 TO_JAXMARL = {RIGHT: 0, LEFT: 1, DOWN: 2, UP: 3, STAY: 4}
 
 
-def test_one_step_rewards_and_observations_match_jaxmarl():
-    theirs = jaxmarl.make("coin_game", cnn=True)
+@pytest.mark.parametrize("centred", [False, True])
+def test_one_step_rewards_and_observations_match_jaxmarl(centred):
+    theirs = jaxmarl.make("coin_game", cnn=True, egocentric=centred)
     _, base_state = theirs.reset(jax.random.PRNGKey(0))
     step = jax.jit(theirs.step_env)
-    ours = socialenvs.make_sim("coin_game_v0", num_envs=1, preset="jaxmarl")
+    ours = socialenvs.make_sim("coin_game_v0", num_envs=1, preset="jaxmarl", centred_view=centred)
     ours.seed(0)
     ours.reset()
     rng = np.random.default_rng(0)
