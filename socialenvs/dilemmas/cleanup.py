@@ -410,15 +410,19 @@ class Cleanup(GridDilemma):
     def _spawn_waste(self, occ: np.ndarray, prob: np.ndarray) -> None:
         # SSD: visit the clean river cells in random order, one draw each; the first
         # success becomes waste. Equivalently, among the cells whose uniform draw falls
-        # below p, the one with the smallest draw (uniform over the successes).
+        # below p, the one with the smallest draw (uniform over the successes). Copies
+        # where p = 0 draw nothing (their counters do not move; still reproducible).
+        copies = np.flatnonzero(prob > 0)
+        if not len(copies):
+            return
         r, c = self.river_cells[:, 0], self.river_cells[:, 1]
-        bits = self.rng.bits((len(r),)) >> np.uint64(11)
-        candidate = (self.cells[:, r, c] == RIVER) & (occ[:, r, c] < 0)
-        success = candidate & (bits < probability_threshold(prob)[:, None])
-        copies = np.flatnonzero(success.any(axis=1))
-        if len(copies):
-            masked = np.where(success[copies], bits[copies], np.uint64(1 << 53))
-            j = masked.argmin(axis=1)
+        bits = self.rng.bits((len(r),), copies) >> np.uint64(11)
+        candidate = (self.cells[copies][:, r, c] == RIVER) & (occ[copies][:, r, c] < 0)
+        success = candidate & (bits < probability_threshold(prob[copies])[:, None])
+        hit = success.any(axis=1)
+        if hit.any():
+            copies, success, bits = copies[hit], success[hit], bits[hit]
+            j = np.where(success, bits, np.uint64(1 << 53)).argmin(axis=1)
             self.cells[copies, r[j], c[j]] = WASTE
             self.events.add(EventKind.SPAWN, copies, row=r[j], col=c[j], context=WASTE)
 
