@@ -60,12 +60,15 @@ class Tier:
     hidden: int
     lr: float
     instances: int
+    ic_num_steps: int = 128
+    ic_epochs: int = 2
+    ic_minibatches: int = 8
 
 
 TIERS = {
     # A seconds-long run that exercises every code path (used by the tests).
-    "smoke": Tier(4_096, 4_096, 4_096, 1_024, 3, 1, 1_024, 3, 1, 16, 32, 1e-3, 1),
-    "fast": Tier(120_000, 120_000, 80_000, 8_192, 3, 2, 8_192, 3, 2, 64, 64, 1e-3, 4),
+    "smoke": Tier(4_096, 4_096, 4_096, 1_024, 3, 1, 1_024, 3, 1, 16, 32, 1e-3, 1, 64, 4, 4),
+    "fast": Tier(120_000, 120_000, 80_000, 8_192, 3, 2, 8_192, 3, 2, 32, 64, 1e-3, 4, 64, 4, 4),
     "full": Tier(
         8_000_000, 8_000_000, 8_000_000, 100_000, 5, 5, 1_000_000, 4, 4, 16, 256, 2.5e-4, 10
     ),
@@ -74,7 +77,14 @@ TIERS = {
 
 def _ic_ppo(tier: Tier, ent: float) -> PPOConfig:
     # Official notebooks: 16 envs, 128 steps, 2 epochs, 8 minibatches, ent .03 (TSP .05).
-    return PPOConfig(lr=tier.lr, num_steps=128, epochs=2, minibatches=4, ent_coef=ent)
+    # Fast tiers: shorter rollouts and more epochs, i.e. more updates per sample.
+    return PPOConfig(
+        lr=tier.lr,
+        num_steps=tier.ic_num_steps,
+        epochs=tier.ic_epochs,
+        minibatches=tier.ic_minibatches,
+        ent_coef=ent,
+    )
 
 
 def _accumulation(env_id, base, gen0, tier, steps, ent, K, G, order, instance_key, seed):
