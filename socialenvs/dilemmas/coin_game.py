@@ -296,8 +296,6 @@ class CoinGame(Sim):
     def _step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         B, K = self.num_envs, self.num_coins
         self.pos = self.next_cell[self.pos, actions]  # [B, 2]
-        # One draw per copy and step, used or not, so copy i's stream does not depend on B.
-        u = self.rng.uniform((2,))
         hit = self.pos[:, :, None] == self.coin_pos[:, None, :]  # [B, player, coin]
         rewards = np.zeros((B, 2), dtype=np.float32)
         if hit.any():
@@ -321,14 +319,19 @@ class CoinGame(Sim):
                 value=np.where(owner == player, own_r, other_r),
             )
             picked = hit.any(axis=1)  # [B, coin]
+            respawn = np.flatnonzero(picked.any(axis=1))
+            # Only copies that replace a coin draw random numbers; a copy's stream still
+            # depends on its own history alone, so copy i does not depend on B.
+            u = self.rng.uniform((2,), respawn)
             for k in range(K):
-                which = np.flatnonzero(picked[:, k])
+                sel = picked[respawn, k]
+                which = respawn[sel]
                 if which.size == 0:
                     continue
                 free = self._free_cells(which, exclude_coin=k)
-                self.coin_pos[which, k] = self._pick(free, u[which, k])
+                self.coin_pos[which, k] = self._pick(free, u[sel, k])
                 if K == 1:
-                    self.coin_owner[which, 0] = (u[which, 1] < 0.5).astype(np.int64)
+                    self.coin_owner[which, 0] = (u[sel, 1] < 0.5).astype(np.int64)
         return rewards, np.zeros((B, 2), dtype=bool)
 
     # ------------------------------------------------------------------ observations
