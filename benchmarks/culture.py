@@ -344,7 +344,8 @@ def _plot(name: str, r: dict, out: str) -> str | None:
         ax.set_xlabel("generation")
         ax.set_ylabel("final return (demonstrators hidden)")
     ax.set_title(name)
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
     path = os.path.join(out, f"{name}.png")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
