@@ -206,9 +206,9 @@ def train_sert(cfg: SertConfig) -> SertResult:
         if (it + 1) % cfg.record_every == 0 or it == 0:
             records["t"].append(it + 1)
             records["same"].append(window_same_fraction(grid, cfg.view_radius))
-            records["mix"].append(
-                float(np.nanmean(metrics.window_mixedness(grid, cfg.view_radius)))
-            )
+            mixed = metrics.window_mixedness(grid, cfg.view_radius)
+            finite = np.isfinite(mixed)
+            records["mix"].append(float(mixed[finite].mean()) if finite.any() else float("nan"))
             ent = metrics.multiscale_entropy_index(grid, (2, 5, 10))
             records["ent"].append(float(np.nanmean(ent)))
             records["eats"].append(eats / cfg.record_every)
