@@ -4,7 +4,11 @@ Always available (numpy + gymnasium + pettingzoo only):
 
 * :class:`EpisodeStatistics` -- social-outcome metrics in ``infos[agent]["episode"]``
   of a PettingZoo ``ParallelEnv`` at episode end;
-* :func:`single_agent` -- a Gymnasium env for one seat against fixed co-players.
+* :func:`single_agent` -- a Gymnasium env for one seat against fixed co-players;
+* reward transforms for both the PettingZoo and the vector view
+  (:mod:`socialenvs.wrappers.rewards`): :func:`GiftingWrapper` (zero-sum gifting),
+  :func:`InequityAversionWrapper` (Hughes et al. 2018), :func:`ProsocialWrapper`
+  (shared reward), and the pure functions behind them.
 
 Loaded on first use, because they need optional libraries:
 
@@ -21,6 +25,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from socialenvs.wrappers.rewards import (
+    GiftingWrapper,
+    InequityAversionWrapper,
+    ProsocialWrapper,
+    RewardTransformParallelEnv,
+    RewardTransformVectorEnv,
+    gift_rewards,
+    inequity_aversion_rewards,
+    prosocial_rewards,
+    wrap_rewards,
+)
 from socialenvs.wrappers.single_agent import CoPlayer, SingleAgentEnv, single_agent
 from socialenvs.wrappers.stats import EpisodeStatistics
 
@@ -33,7 +48,22 @@ _LAZY = {
     "rllib_ppo_config": "socialenvs.wrappers.rllib",
 }
 
-__all__ = ["CoPlayer", "EpisodeStatistics", "SingleAgentEnv", "single_agent", *_LAZY]
+__all__ = [
+    "CoPlayer",
+    "EpisodeStatistics",
+    "SingleAgentEnv",
+    "single_agent",
+    "GiftingWrapper",
+    "InequityAversionWrapper",
+    "ProsocialWrapper",
+    "RewardTransformParallelEnv",
+    "RewardTransformVectorEnv",
+    "gift_rewards",
+    "inequity_aversion_rewards",
+    "prosocial_rewards",
+    "wrap_rewards",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:

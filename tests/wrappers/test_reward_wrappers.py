@@ -165,3 +165,10 @@ def test_bad_arguments_raise():
         InequityAversionWrapper(env, alpha=-1.0)
     with pytest.raises(ValueError, match="sum to 1"):
         GiftingWrapper(env, np.ones((2, 2)))
+
+
+def test_exported_from_the_wrappers_package():
+    import socialenvs.wrappers as w
+
+    for name in ("GiftingWrapper", "InequityAversionWrapper", "ProsocialWrapper", "gift_rewards"):
+        assert name in w.__all__ and callable(getattr(w, name))
