@@ -33,6 +33,7 @@ class EventKind(IntEnum):
     REMOVE = 14  # target was tagged out of the game for a while; value = duration
     SELECT = 15  # actor chose target as its interaction partner
     OPPORTUNITY = 16  # actor could sanction target; value = 1 if it did; context = public context
+    SWAP = 17  # the environment moved an object to (row, col) by a swap; context = object
 
 
 EVENT_DTYPE = np.dtype(
@@ -90,7 +91,13 @@ class EventBuffer:
         """All events added since ``clear``, stably sorted by env copy."""
         if not self._chunks:
             return EMPTY_EVENTS
-        events = np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
+        if len(self._chunks) == 1:
+            events = self._chunks[0]
+            env = events["env"]
+            if env.size < 2 or (env[1:] >= env[:-1]).all():
+                return events
+            return events[np.argsort(env, kind="stable")]
+        events = np.concatenate(self._chunks)
         return events[np.argsort(events["env"], kind="stable")]
 
 

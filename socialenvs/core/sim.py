@@ -125,10 +125,8 @@ class Sim(abc.ABC):
         rewards, terminated = self._step(actions)
         self.t += 1
         self.last_events = self.events.freeze()
-        truncated = (
-            np.broadcast_to((self.t >= self.max_cycles)[:, None], terminated.shape) & ~terminated
-        )
-        return rewards.astype(np.float32, copy=False), terminated, np.ascontiguousarray(truncated)
+        truncated = (self.t >= self.max_cycles)[:, None] & ~terminated
+        return rewards.astype(np.float32, copy=False), terminated, truncated
 
     def observe(self, idx: np.ndarray | None = None) -> np.ndarray:
         """Observations ``[len(idx), N, *obs_shape]`` (all copies by default)."""
@@ -163,14 +161,14 @@ class Sim(abc.ABC):
                 f"{self.name}: actions must have shape {expected} (num_envs, num_agents), "
                 f"got {arr.shape}"
             )
-        if not np.issubdtype(arr.dtype, np.integer):
+        if arr.dtype.kind not in "iu":
             if arr.dtype.kind in "fb" and arr.size and np.all(np.mod(arr, 1) == 0):
                 arr = arr.astype(np.int64)
             elif arr.size:
                 raise ValueError(f"{self.name}: actions must be integers, got dtype {arr.dtype}")
         if isinstance(self.action_space, gymnasium.spaces.Discrete):
             n = int(self.action_space.n)
-            if arr.size and (arr.min() < 0 or arr.max() >= n):
+            if arr.size and not (0 <= arr.min() and arr.max() < n):
                 bad = arr[(arr < 0) | (arr >= n)].ravel()[0]
                 raise ValueError(f"{self.name}: action {bad} is out of range; allowed: 0..{n - 1}")
         return arr.astype(np.int64, copy=False)

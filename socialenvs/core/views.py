@@ -16,7 +16,7 @@ import gymnasium
 import numpy as np
 from pettingzoo import ParallelEnv
 
-from socialenvs.core.events import events_for_env, to_dicts
+from socialenvs.core.events import to_dicts
 from socialenvs.core.sim import Sim
 from socialenvs.core.stats import EpisodeAccumulator
 
@@ -100,18 +100,22 @@ class SimParallelEnv(ParallelEnv):
             )
         joint = np.empty((1, self.sim.num_agents), dtype=np.int64)
         for a, i in self._index.items():
-            act = actions.get(a)
+            act = actions[a]
             if act is None:
                 raise ValueError(f"action for {a} is None; a live agent needs an action")
-            arr = np.asarray(act)
-            if arr.size != 1:
-                raise ValueError(f"action for {a} must be a single integer, got shape {arr.shape}")
-            joint[0, i] = self.sim.validate_actions(np.full((1, self.sim.num_agents), arr.item()))[
-                0, 0
-            ]
+            if not isinstance(act, (int, np.integer)):
+                arr = np.asarray(act)
+                if arr.size != 1:
+                    raise ValueError(
+                        f"action for {a} must be a single integer, got shape {arr.shape}"
+                    )
+                act = arr.reshape(()).item()
+                if isinstance(act, float) and not act.is_integer():
+                    raise ValueError(f"action for {a} must be an integer, got {act!r}")
+            joint[0, i] = int(act)
         rewards, terminated, truncated = self.sim.step(joint)
         obs = self.sim.observe()[0]
-        raw = events_for_env(self.sim.last_events, 0)
+        raw = self.sim.last_events  # one copy: every event is copy 0's
         events = to_dicts(raw, self.possible_agents) if raw.size else []
         agents = self.agents
         obs_d = {a: obs[self._index[a]] for a in agents}
