@@ -1,0 +1,174 @@
+"""Classifier norm model: the classifier learns a planted sanction rule, pseudo-reward
+signs and attribution, the event-derived berry counts, and a short training run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from agents.cnm import (
+    CNM,
+    CNMConfig,
+    NormModel,
+    SanctionSamples,
+    balanced_accuracy,
+    pseudo_reward,
+    sanction_samples,
+)
+from agents.ppo import PPOConfig
+from socialenvs.core.events import EVENT_DTYPE, EventKind
+from socialenvs.core.registry import make_sim
+from socialenvs.norms import allelopathic_harvest as ah
+from training.cnm import berry_counts_over_time, evaluate_norms, train_cnm
+
+
+def _contexts(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Random public contexts: one-hot target colour, marked, frozen, actor colour, leader."""
+    ctx = np.zeros((n, ah.CONTEXT_SIZE), dtype=np.float32)
+    ctx[np.arange(n), rng.integers(0, 4, n)] = 1
+    ctx[:, 4] = rng.random(n) < 0.3
+    ctx[:, 5] = rng.random(n) < 0.2
+    ctx[np.arange(n), 6 + rng.integers(0, 4, n)] = 1
+    ctx[np.arange(n), 10 + rng.integers(0, 3, n)] = 1
+    return ctx
+
+
+def _planted_rule(ctx: np.ndarray) -> np.ndarray:
+    """The group zaps grey targets and targets showing a colour other than the leading one."""
+    target_colour = ctx[:, 0:4].argmax(1)  # 0 grey, 1..3
+    leader = ctx[:, 10:13].argmax(1) + 1
+    return (target_colour == 0) | (target_colour != leader)
+
+
+def _events(ctx: np.ndarray, labels: np.ndarray, steps: np.ndarray) -> list[np.ndarray]:
+    """Per-step OPPORTUNITY event arrays carrying packed contexts and decisions."""
+    out = []
+    codes = ah.pack_context(ctx)
+    for t in range(int(steps.max()) + 1):
+        m = steps == t
+        ev = np.zeros(int(m.sum()), dtype=EVENT_DTYPE)
+        ev["kind"] = int(EventKind.OPPORTUNITY)
+        ev["env"] = np.arange(m.sum()) % 3
+        ev["actor"] = np.arange(m.sum()) % 4
+        ev["target"] = (np.arange(m.sum()) + 1) % 4
+        ev["context"] = codes[m]
+        ev["value"] = labels[m]
+        out.append(ev)
+    return out
+
+
+def test_classifier_learns_planted_rule_from_event_stream():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    n = 6000
+    ctx = _contexts(rng, n)
+    rule = _planted_rule(ctx)
+    # Sanctioning is rare and noisy: the group zaps 20% of disapproved opportunities and
+    # 1% of approved ones.
+    labels = np.where(rule, rng.random(n) < 0.2, rng.random(n) < 0.01)
+    samples = sanction_samples(_events(ctx, labels, np.arange(n) // 120))
+    np.testing.assert_array_equal(samples.features, ctx)  # packed and decoded exactly
+    np.testing.assert_array_equal(samples.labels, labels)
+    assert labels.mean() < 0.2
+    model = NormModel(ah.CONTEXT_SIZE, CNMConfig(lr=3e-3), seed=1)
+    before = model.balanced_accuracy(ctx, rule)
+    model.observe(samples.features, samples.labels)
+    model.train(steps=400)
+    test_ctx = _contexts(np.random.default_rng(1), 3000)
+    test_rule = _planted_rule(test_ctx)
+    after = model.balanced_accuracy(test_ctx, test_rule)
+    assert after > 0.95, (before, after)
+    assert after > before + 0.2
+    # An unbalanced baseline (always predict approval) scores 0.5.
+    assert balanced_accuracy(np.zeros(len(test_rule), bool), test_rule) == 0.5
+
+
+def test_balanced_accuracy_by_hand():
+    y = np.array([1, 1, 0, 0, 0, 0], bool)
+    p = np.array([1, 0, 0, 0, 0, 1], bool)
+    assert balanced_accuracy(p, y) == pytest.approx(0.5 * (1 / 2 + 3 / 4))
+    assert np.isnan(balanced_accuracy(p, np.zeros(6, bool)))
+
+
+def test_pseudo_reward_signs():
+    a, b = 0.2, 0.4
+    assert pseudo_reward(1.0, a, b) == pytest.approx(a)  # group disapproves: +alpha
+    assert pseudo_reward(0.0, a, b) == pytest.approx(-b)  # group approves: -beta
+    assert pseudo_reward(0.5, a, b) == pytest.approx(0.5 * a - 0.5 * b)
+    assert pseudo_reward(0.8, a, b, hard=True) == pytest.approx(a)
+    assert pseudo_reward(0.2, a, b, hard=True) == pytest.approx(-b)
+
+
+def test_shaping_rewards_the_zapper_by_its_classifier():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    ctx = _contexts(rng, 4000)
+    rule = _planted_rule(ctx)
+    cfg = CNMConfig(alpha=0.2, beta=0.4, lr=3e-3)
+    cnm = CNM([0, 1], ah.CONTEXT_SIZE, cfg, seed=0)
+    for m in cnm.models.values():
+        m.observe(ctx, rule)
+        m.train(steps=300)
+    # Four zaps and one non-zap, at chosen (t, env, actor) slots.
+    disapproved = ctx[rule][:2]
+    approved = ctx[~rule][:2]
+    feats = np.concatenate([disapproved, approved, disapproved[:1]])
+    labels = np.array([1, 1, 1, 1, 0], bool)
+    t = np.array([0, 1, 2, 3, 0])
+    env = np.array([0, 1, 0, 1, 1])
+    actor = np.array([0, 2, 1, 3, 2])
+    samples = SanctionSamples(feats, labels, t, env, actor, np.zeros(5, np.int64))
+    policy_ids = np.tile(np.array([0, 1, 0, 1]), (4, 2, 1))  # [T, B, N]: seats 0,2 -> 0
+    r = cnm.shaping(samples, policy_ids)
+    assert r.shape == (4, 2, 4)
+    assert r[0, 0, 0] > 0.15 and r[1, 1, 2] > 0.15  # disapproved targets: about +alpha
+    assert r[2, 0, 1] < -0.3 and r[3, 1, 3] < -0.3  # approved targets: about -beta
+    assert np.count_nonzero(r) == 4  # the non-zap earns nothing
+    off = CNM([0, 1], ah.CONTEXT_SIZE, CNMConfig(shaping=False), seed=0)
+    assert not off.shaping(samples, policy_ids).any()
+
+
+def test_berry_counts_from_plant_events_match_state():
+    s = make_sim("allelopathic_harvest_v0", num_envs=3, preset="small", ripen_base_rate=0.01)
+    s.seed(0)
+    s.reset()
+    initial = s.berry_counts()
+    rng = np.random.default_rng(0)
+    events, states = [], []
+    for _ in range(60):
+        a = rng.choice([1, 5, 8, 9, 10], size=(3, 4))
+        s.step(a)
+        events.append(s.last_events)
+        states.append(s.berry_counts())
+    counts = berry_counts_over_time(events, initial)
+    np.testing.assert_array_equal(counts, np.stack(states))
+    assert (counts != initial).any()  # planting happened
+
+
+def test_config_and_env_errors():
+    with pytest.raises(ValueError, match="alpha"):
+        CNMConfig(alpha=-1)
+    with pytest.raises(ValueError, match="batch_size"):
+        CNMConfig(batch_size=1)
+    with pytest.raises(ValueError, match="opportunit"):
+        train_cnm("public_goods_v0", {}, CNMConfig(), steps=10)
+
+
+def test_training_smoke_run():
+    kw = {"preset": "small", "max_cycles": 40}
+    ppo = PPOConfig(num_steps=32, epochs=1, minibatches=2)
+    run = train_cnm("allelopathic_harvest_v0", kw, CNMConfig(), ppo=ppo, num_envs=2, steps=256)
+    h = run.history
+    assert run.env_steps == 256 and len(h) == 4
+    assert all(r["opportunities"] > 0 for r in h)
+    zapped = [r for r in h if r["zaps_per_opportunity"] > 0]
+    assert zapped and all(r["pseudo_reward_per_step"] != 0 for r in zapped)
+    assert "classifier_balanced_accuracy" in h[-1] or "classifier_loss" in h[-1]
+    assert "episode_collective_return" in h[-1] and 0 < h[-1]["monoculture"] <= 1
+    ev = evaluate_norms(run, episodes=2)
+    assert ev["monoculture_over_time"].shape == (40,)
+    assert ev["zap_colour_matrix"].sum() == pytest.approx(ev["zaps"] * 2)
+    # The baseline: plain PPO, no classifier and no shaping, on the same loop.
+    base = train_cnm("allelopathic_harvest_v0", kw, None, ppo=ppo, num_envs=2, steps=128)
+    assert base.cnm is None and "pseudo_reward_per_step" not in base.history[0]
