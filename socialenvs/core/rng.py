@@ -30,6 +30,18 @@ def _splitmix(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> _S31)
 
 
+_GOLDEN_INT, _MIX1_INT, _MIX2_INT = int(_GOLDEN), int(_MIX1), int(_MIX2)
+_SCALAR_MAX = 32  # one-copy draws up to this many numbers use Python ints
+
+
+def _splitmix_int(z: int) -> int:
+    """:func:`_splitmix` on one Python int (same result)."""
+    z = (z + _GOLDEN_INT) & _MASK64
+    z = ((z ^ (z >> 30)) * _MIX1_INT) & _MASK64
+    z = ((z ^ (z >> 27)) * _MIX2_INT) & _MASK64
+    return z ^ (z >> 31)
+
+
 def _mix_int(*values: int) -> int:
     """Hash a tuple of Python ints into one 64-bit int (scalar, used for key derivation)."""
     h = np.zeros(1, dtype=np.uint64)
@@ -88,9 +100,11 @@ class BatchedRNG:
 
     def bits(self, shape: tuple[int, ...], idx: np.ndarray | None = None) -> np.ndarray:
         """Raw uint64 draws of shape ``[len(idx), *shape]`` (all copies when ``idx`` is None)."""
+        n = int(np.prod(shape, dtype=np.int64))
+        if idx is None and self.num_envs == 1 and n <= _SCALAR_MAX:
+            return self._bits_scalar(range(n)).reshape((1, *shape))
         keys = self.keys if idx is None else self.keys[idx]
         counters = self.counters if idx is None else self.counters[idx]
-        n = int(np.prod(shape, dtype=np.int64))
         element = np.arange(n, dtype=np.uint64)
         base = _splitmix(keys ^ _splitmix(counters))  # [b]
         out = _splitmix(base[:, None] ^ (element[None, :] * _GOLDEN))
@@ -114,6 +128,8 @@ class BatchedRNG:
         sparse draw keeps copies reproducible; the work is proportional to ``len(env)``.
         ``env`` indexes the rows of ``idx`` (all copies when ``idx`` is None).
         """
+        if idx is None and self.num_envs == 1 and len(element) <= _SCALAR_MAX:
+            return self._bits_scalar(np.asarray(element).tolist())
         keys = self.keys if idx is None else self.keys[idx]
         counters = self.counters if idx is None else self.counters[idx]
         env = np.asarray(env, dtype=np.int64)
@@ -123,6 +139,18 @@ class BatchedRNG:
             self.counters += np.uint64(1)
         else:
             self.counters[idx] += np.uint64(1)
+        return out
+
+    def _bits_scalar(self, elements) -> np.ndarray:
+        """The draws of a one-copy batch, computed with Python ints: identical numbers,
+        without the fixed cost of ~30 numpy calls on tiny arrays (the ParallelEnv path)."""
+        counter = int(self.counters[0])
+        base = _splitmix_int(int(self.keys[0]) ^ _splitmix_int(counter))
+        out = np.array(
+            [_splitmix_int(base ^ ((e * _GOLDEN_INT) & _MASK64)) for e in elements],
+            dtype=np.uint64,
+        )
+        self.counters[0] = (counter + 1) & _MASK64
         return out
 
     def below(

@@ -343,3 +343,20 @@ def test_code_lookup_equals_fancy_indexing(channels, size):
     again = pickle.loads(pickle.dumps(lookup))
     np.testing.assert_array_equal(again(codes), table[codes])
     assert len(pickle.dumps(lookup)) < 2_000  # the shared pair table is not pickled
+
+
+def test_rng_single_copy_scalar_path_matches_batched_draws():
+    one, two = BatchedRNG(1), BatchedRNG(2)
+    one.seed(np.arange(1), np.array([7]))
+    two.seed(np.arange(2), np.array([7, 8]))
+    one.new_episode(np.arange(1))
+    two.new_episode(np.arange(2))
+    for t in range(120):
+        n = (t % 40) + 1  # both sides of the scalar-path size limit
+        np.testing.assert_array_equal(one.bits((n,)), two.bits((n,))[:1])
+        el = np.arange(0, n, 2)
+        np.testing.assert_array_equal(
+            one.bits_at(np.zeros(len(el), int), el), two.bits_at(np.zeros(len(el), int), el)
+        )
+        np.testing.assert_array_equal(one.permutation(5), two.permutation(5)[:1])
+    assert one.counters[0] == two.counters[0]
