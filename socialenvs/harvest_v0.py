@@ -11,4 +11,5 @@ TEST_CONFIGS = [
     dict(max_cycles=50, obs_type="symbolic"),
     dict(max_cycles=50, rules="meltingpot"),
     dict(max_cycles=50, rules="meltingpot", obs_type="symbolic", view="meltingpot"),
+    dict(max_cycles=50, action_set="absolute", rotate_view=False, num_agents=3),
 ]

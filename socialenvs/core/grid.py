@@ -18,15 +18,27 @@ State conventions (all batched):
 * ``active``: optional ``bool[B, N]``; inactive agents (tagged out, dead) occupy no
   cell, do not move, fire or block.
 
-Typical step of an env (see ``socialenvs/dilemmas/harvest.py`` for a complete one)::
+Typical step of an env (``socialenvs/dilemmas/ssd_grid.py`` is a complete one)::
 
+    # setup, once
+    m = parse_map(ASCII_MAP, {"@": WALL, " ": EMPTY, "P": EMPTY, "A": APPLE})
+    view = EgocentricView(ViewSpec.centred(7), m.height, m.width, outside_code=OUTSIDE)
+    rgb = CodeLookup(palette)                        # uint8[num_codes, 3]
+    beam = beam_shape(length=5, width=3, layout="ssd")
+    # step
     move_dir, turn = RELATIVE_ACTIONS.decode(actions, ori)    # SSD action set
-    ori[:] = turn_agents(ori, turn)
+    ori = turn_agents(ori, turn)
     occ = occupancy(pos, (H, W), active)
     order = sim.rng.permutation(N)                            # random move order
-    move_agents(pos, move_dir, order, passable, occ, active=active)
-    beams = cast_beams(pos, ori, firing, BEAM, opaque=walls, occ=occ)
-    obs = view.observe(cells, pos, ori, palette, agent_codes)  # one gather
+    moved = move_agents(pos, move_dir, order, passable, occ, active)
+    hits = cast_beams(pos, ori, firing, beam, opaque=walls, occ=occ)  # BeamResult
+    # observe: one gather, one lookup
+    obs = rgb(view.gather(cells, pos, ori, agent_codes, active))  # uint8[B, N, h, w, 3]
+
+Observation types. ``rgb`` is a palette lookup of the gathered cell codes and
+``symbolic`` a one-hot lookup (:func:`one_hot_table`); :class:`CodeLookup` does either
+as one ``np.take`` over pairs of codes (the fastest numpy path measured: see its doc).
+:func:`render_rgb` and :func:`render_ansi` draw a whole map for ``render()``.
 
 Actions. :data:`RELATIVE_ACTIONS` is the SSD action set (Leibo et al. 2017; Hughes et
 al. 2018; SSD ``agent.py``): move left, right, up (forward), down (back) relative to the

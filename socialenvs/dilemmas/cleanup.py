@@ -77,7 +77,8 @@ the ``river`` layer).
 
 ### Events and statistics
 
-``EAT``, ``ZAP``, ``CLEAN`` (actor, cell), ``REMOVE``/``RESPAWN`` (Melting Pot rules).
+``EAT``, ``ZAP``, ``CLEAN`` (actor, cell), ``SPAWN`` (a new waste cell; ``context`` =
+the waste cell code), ``REMOVE``/``RESPAWN`` (Melting Pot rules).
 Episode statistics add ``apples_eaten``, ``waste_cleaned`` and ``zaps``.
 
 ### Arguments

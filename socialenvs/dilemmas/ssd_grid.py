@@ -16,7 +16,7 @@ drawn as ``AGENT0 + i``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import gymnasium
@@ -140,9 +140,6 @@ class GridDilemmaConfig:
         if self.beam_width < 1 or self.beam_width % 2 == 0:
             raise ValueError(f"beam_width={self.beam_width!r} must be a positive odd integer")
 
-    def resolved(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 def _positive_int(name: str, value: Any, low: int = 1) -> None:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
@@ -242,7 +239,7 @@ class GridDilemma(Sim):
         self.cells[idx] = self.map.cells
         pos, ori = grid.spawn_agents(self.rng, idx, self.map.spawn_points, self.num_agents)
         self.pos[idx] = pos
-        self.ori[idx] = NORTH_ONLY if self.config.action_set == "fixed" else ori
+        self.ori[idx] = _FIXED_ORIENTATION if self.config.action_set == "fixed" else ori
         self.removed_for[idx] = 0
         self.cooldown[idx] = 0
         if len(self._overlay[0]):
@@ -453,7 +450,7 @@ class GridDilemma(Sim):
         return np.stack([self._frame_codes(b) for b in range(self.num_envs)])
 
 
-NORTH_ONLY = grid.NORTH
+_FIXED_ORIENTATION = grid.NORTH
 _NO_AGENTS = np.zeros((1, 1), dtype=bool)  # broadcasts as 'nobody'
 _EMPTY_OVERLAY = (
     np.zeros(0, np.int64),
