@@ -1,0 +1,50 @@
+"""Smoke test of the sanctions/norms reproductions (``benchmarks/experiments/norms.py``):
+registered, and the public-goods and commons runners produce their metrics and plots at a
+tiny budget (no claims about the results)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _module():
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    import reproduce
+
+    reproduce.discover()
+    return reproduce, sys.modules["socialenvs_experiments_norms"]
+
+
+def test_registered_with_checks():
+    reproduce, _ = _module()
+    for name in (
+        "public_goods_punishment",
+        "commons_sanctions",
+        "allelopathic_cnm",
+        "partner_choice_punishment",
+    ):
+        exp = reproduce.REGISTRY[name]
+        assert exp.checks and set(exp.tiers) == {"fast", "full"}
+
+
+def test_public_goods_and_commons_runners(tmp_path, monkeypatch):
+    reproduce, norms = _module()
+    monkeypatch.setitem(norms.BUDGET, "public_goods", {"fast": 60, "full": 60})
+    monkeypatch.setitem(norms.BUDGET, "commons", {"fast": 40, "full": 40})
+    monkeypatch.setattr(norms, "EVAL_EPISODES", 4)
+    ctx = reproduce.Context(out_dir=str(tmp_path), tier="fast", seed=0)
+    pg = norms.run_public_goods(ctx)
+    for k in ("contribution_none", "contribution_punish", "antisocial_punishment_rate"):
+        assert np.isfinite(pg[k])
+    assert 0 <= pg["contribution_none"] <= 1 and Path(pg["plots"][0]).exists()
+    cm = norms.run_commons(ctx)
+    for s in ("none", "fine", "peer"):
+        assert 1 <= cm[f"survival_time_{s}"] <= 12
+        assert 0 <= cm[f"over_usage_{s}"] <= 1
+    assert Path(cm["plots"][0]).exists()
