@@ -36,11 +36,16 @@ CORES = ("none", "gru", "lstm")
 class NetworkConfig:
     """Sizes of the encoder, recurrent core and heads."""
 
-    conv_channels: tuple[int, ...] = (16, 32)
+    conv_channels: tuple[int, ...] = (8, 16)
     """Channels of the 3x3 convolutions of the grid encoder."""
+    conv_strides: tuple[int, ...] = (2, 2)
+    """Stride of each convolution (a 3x3 kernel with stride 2 still sees every cell).
+    With the defaults a 15x15 view becomes 7x7x8 then 3x3x16: about 40k multiply-adds
+    per observation, small enough for PPO on Harvest at tens of thousands of agent-steps
+    per second on two CPU cores (``benchmarks/train_throughput.py``)."""
     hidden_sizes: tuple[int, ...] = (64, 64)
     """Layer sizes of the MLP encoder for vector observations."""
-    feature_size: int = 128
+    feature_size: int = 64
     """Width of the fully connected layer after the convolutions."""
     core: str = "none"
     """Recurrent core: ``none``, ``gru`` or ``lstm``."""
@@ -50,6 +55,12 @@ class NetworkConfig:
     def __post_init__(self) -> None:
         check_choice("core", self.core, CORES)
         self.conv_channels = tuple(int(c) for c in self.conv_channels)
+        self.conv_strides = tuple(int(c) for c in self.conv_strides)
+        if len(self.conv_strides) < len(self.conv_channels) or min(self.conv_strides) < 1:
+            raise ValueError(
+                f"conv_strides={self.conv_strides!r} needs a positive stride per conv layer "
+                f"(conv_channels={self.conv_channels!r})"
+            )
         self.hidden_sizes = tuple(int(c) for c in self.hidden_sizes)
         for name in ("feature_size", "core_size"):
             if int(getattr(self, name)) < 1:
@@ -83,10 +94,11 @@ class GridEncoder(nn.Module):
         self.scale = 1.0 / high if high > 1.0 else 1.0
         layers: list[nn.Module] = []
         in_ch, h = C, min(H, W)
-        for k, ch in enumerate(config.conv_channels):
-            stride = 2 if (k > 0 and h >= 7) else 1
+        for ch, stride in zip(config.conv_channels, config.conv_strides):
             if h < 3:
                 break
+            if h < 9:
+                stride = 1  # small views (5x5, 7x7) keep full resolution
             layers += [layer_init(nn.Conv2d(in_ch, ch, 3, stride=stride)), nn.ReLU()]
             h = (h - 3) // stride + 1
             in_ch = ch
