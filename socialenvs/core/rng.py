@@ -101,7 +101,7 @@ class BatchedRNG:
     def bits(self, shape: tuple[int, ...], idx: np.ndarray | None = None) -> np.ndarray:
         """Raw uint64 draws of shape ``[len(idx), *shape]`` (all copies when ``idx`` is None)."""
         n = int(np.prod(shape, dtype=np.int64))
-        if idx is None and self.num_envs == 1 and n <= _SCALAR_MAX:
+        if self.num_envs == 1 and n <= _SCALAR_MAX and (idx is None or np.size(idx) == 1):
             return self._bits_scalar(range(n)).reshape((1, *shape))
         keys = self.keys if idx is None else self.keys[idx]
         counters = self.counters if idx is None else self.counters[idx]
@@ -128,7 +128,11 @@ class BatchedRNG:
         sparse draw keeps copies reproducible; the work is proportional to ``len(env)``.
         ``env`` indexes the rows of ``idx`` (all copies when ``idx`` is None).
         """
-        if idx is None and self.num_envs == 1 and len(element) <= _SCALAR_MAX:
+        if (
+            self.num_envs == 1
+            and len(element) <= _SCALAR_MAX
+            and (idx is None or np.size(idx) == 1)
+        ):
             return self._bits_scalar(np.asarray(element).tolist())
         keys = self.keys if idx is None else self.keys[idx]
         counters = self.counters if idx is None else self.counters[idx]

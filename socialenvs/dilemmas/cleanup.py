@@ -33,7 +33,9 @@ of the Sequential Social Dilemma "Cleanup" (Hughes et al. 2018, NeurIPS; SSD cod
     restoration))`` (0.05 at ``d <= restoration_threshold`` = 0, falling linearly to 0
     at 40 % waste), and the clean river cells are visited in random order with one
     draw each at ``waste_spawn_prob`` (0.5): the first success becomes waste -- **at
-    most one new waste cell per step**. (We skip river cells an avatar stands on.)
+    most one new waste cell per step**. We sample this outcome directly (a new waste
+    cell with probability ``1 - (1 - p)^M`` over the M clean river cells, placed
+    uniformly among them) and skip river cells an avatar stands on.
 * At reset the 56 initial-waste cells are waste: ``d = 0.47 >= 0.4``, so **no apples
   grow until agents clean**.
 * Penalty beam as in Harvest: length 5, width 3, -1 to the firer, -50 to each avatar
@@ -338,6 +340,9 @@ class Cleanup(GridDilemma):
         if not len(self.river_cells):
             raise ValueError("a Cleanup map needs river cells ('R' or 'H')")
         self.clean_cooldown_left = np.zeros((self.num_envs, self.num_agents), dtype=np.int64)
+        W = self.map.width
+        self.river_flat = self.river_cells[:, 0] * W + self.river_cells[:, 1]
+        self.orchard_flat = self.orchard_cells[:, 0] * W + self.orchard_cells[:, 1]
 
     def _reset_resources(self, idx: np.ndarray) -> None:
         self.clean_cooldown_left[idx] = 0
@@ -345,8 +350,8 @@ class Cleanup(GridDilemma):
     # ------------------------------------------------------------------ rules
     def waste_density(self) -> np.ndarray:
         """``float64[B]``: fraction of the river cells holding waste."""
-        r, c = self.river_cells[:, 0], self.river_cells[:, 1]
-        return (self.cells[:, r, c] == WASTE).mean(axis=1)
+        river = np.take(self.cells.reshape(self.num_envs, -1), self.river_flat, axis=1)
+        return np.count_nonzero(river == WASTE, axis=1) / len(self.river_flat)
 
     def apple_spawn_prob(self, density: np.ndarray) -> np.ndarray:
         """Per-cell apple growth probability at waste density ``density`` (SSD rule)."""
@@ -392,40 +397,54 @@ class Cleanup(GridDilemma):
         return rb, rr, rc, np.full(len(rb), CLEAN_BEAM, np.uint8)
 
     def _grow_resources(self, occ: np.ndarray) -> None:
-        density = self.waste_density()
-        self._grow_apples(occ, self.apple_spawn_prob(density))
-        self._spawn_waste(occ, self.waste_spawn_prob(density))
+        B = self.num_envs
+        cells, occ = self.cells.reshape(B, -1), occ.reshape(B, -1)
+        river = np.take(cells, self.river_flat, axis=1)  # [B, 119] codes
+        density = np.count_nonzero(river == WASTE, axis=1) / len(self.river_flat)
+        self._grow_apples(cells, occ, self.apple_spawn_prob(density))
+        free_river = (river == RIVER) & (np.take(occ, self.river_flat, axis=1) < 0)
+        self._spawn_waste(free_river, self.waste_spawn_prob(density))
 
-    def _grow_apples(self, occ: np.ndarray, prob: np.ndarray) -> None:
-        r, c = self.orchard_cells[:, 0], self.orchard_cells[:, 1]
-        if not len(r):
+    def _grow_apples(self, cells: np.ndarray, occ: np.ndarray, prob: np.ndarray) -> None:
+        """Apples on free orchard cells with probability ``prob[b]`` (flat views)."""
+        flat = self.orchard_flat
+        if not len(flat):
             return
         # One draw per orchard cell and copy, evaluated only where it can matter (a
         # sparse draw gives the numbers the full draw would).
-        b, j = np.nonzero((prob > 0)[:, None] & (self.cells[:, r, c] != APPLE) & (occ[:, r, c] < 0))
+        free = np.take(cells, flat, axis=1) != APPLE
+        free &= np.take(occ, flat, axis=1) < 0
+        free &= (prob > 0)[:, None]
+        b, j = np.nonzero(free)
         thresholds = probability_threshold(prob)[b]
         grow = (self.rng.bits_at(b, j) >> np.uint64(11)) < thresholds
         if grow.any():
-            self.cells[b[grow], r[j[grow]], c[j[grow]]] = APPLE
+            cells[b[grow], flat[j[grow]]] = APPLE
 
-    def _spawn_waste(self, occ: np.ndarray, prob: np.ndarray) -> None:
-        # SSD: visit the clean river cells in random order, one draw each; the first
-        # success becomes waste. Equivalently, among the cells whose uniform draw falls
-        # below p, the one with the smallest draw (uniform over the successes). Copies
-        # where p = 0 draw nothing (their counters do not move; still reproducible).
-        copies = np.flatnonzero(prob > 0)
+    def _spawn_waste(self, free_river: np.ndarray, prob: np.ndarray) -> None:
+        """At most one new waste cell per copy among ``free_river`` (``bool[B, 119]``).
+
+        SSD visits the M clean river cells in random order with one draw of probability
+        p each, and the first success becomes waste. So some cell becomes waste with
+        probability ``1 - (1 - p)^M``, and which one is uniform over the M cells (the
+        order is random). We draw exactly that: two uniforms per copy instead of M.
+        Copies where p = 0 draw nothing (their counters do not move: reproducible).
+        """
+        free_count = np.count_nonzero(free_river, axis=1)
+        copies = np.flatnonzero((prob > 0) & (free_count > 0))
         if not len(copies):
             return
-        r, c = self.river_cells[:, 0], self.river_cells[:, 1]
-        bits = self.rng.bits((len(r),), copies) >> np.uint64(11)
-        candidate = (self.cells[copies][:, r, c] == RIVER) & (occ[copies][:, r, c] < 0)
-        success = candidate & (bits < probability_threshold(prob[copies])[:, None])
-        hit = success.any(axis=1)
-        if hit.any():
-            copies, success, bits = copies[hit], success[hit], bits[hit]
-            j = np.where(success, bits, np.uint64(1 << 53)).argmin(axis=1)
-            self.cells[copies, r[j], c[j]] = WASTE
-            self.events.add(EventKind.SPAWN, copies, row=r[j], col=c[j], context=WASTE)
+        u = self.rng.uniform((2,), copies)
+        m = free_count[copies]
+        spawn = u[:, 0] < 1.0 - (1.0 - prob[copies]) ** m
+        if spawn.any():
+            copies, u, m = copies[spawn], u[spawn], m[spawn]
+            kth = np.minimum((u[:, 1] * m).astype(np.int64), m - 1)  # uniform in [0, M)
+            # Column of the kth free river cell of each copy.
+            j = (np.cumsum(free_river[copies], axis=1) > kth[:, None]).argmax(axis=1)
+            r, c = self.river_cells[j, 0], self.river_cells[j, 1]
+            self.cells[copies, r, c] = WASTE
+            self.events.add(EventKind.SPAWN, copies, row=r, col=c, context=WASTE)
 
     def apples(self) -> np.ndarray:
         """``int64[B]`` apples currently on the map of each copy."""

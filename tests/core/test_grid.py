@@ -359,4 +359,6 @@ def test_rng_single_copy_scalar_path_matches_batched_draws():
             one.bits_at(np.zeros(len(el), int), el), two.bits_at(np.zeros(len(el), int), el)
         )
         np.testing.assert_array_equal(one.permutation(5), two.permutation(5)[:1])
+        first = np.array([0])
+        np.testing.assert_array_equal(one.uniform((3,), first), two.uniform((3,), first))
     assert one.counters[0] == two.counters[0]
