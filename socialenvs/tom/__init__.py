@@ -1,0 +1,1 @@
+"""Theory of mind: the ToMnet gridworld, its agent species and the dataset generator."""
