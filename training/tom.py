@@ -1,0 +1,280 @@
+"""Training and evaluating the ToMnet observer (Rabinowitz et al. 2018) on generated data.
+
+The ToMnet is a supervised observer: :func:`train_tomnet` draws batches from a
+:class:`socialenvs.tom.dataset.TomDataset` (generated in chunks of ``chunk`` samples and
+cut into minibatches), minimises :func:`agents.tomnet.tomnet_loss` with Adam, logs to
+the shared :class:`training.logger.RunLogger` and checkpoints with
+:mod:`training.checkpoint`. Evaluation helpers measure what the paper's figures show:
+
+* :func:`true_action_prob_by_n_past`: mean probability on the agent's true next action
+  for fixed ``N_past``, with the Bayes-optimal observer on the same samples when the
+  species is :class:`~socialenvs.tom.species.RandomSpecies` (Sec. 3.1, Fig. 3);
+* :func:`consumption_accuracy_by_n_past`: how often the most likely consumed object is
+  the one consumed (Sec. 3.2);
+* :func:`character_embeddings`: ``e_char`` of agents with their labels (plots);
+* :func:`false_belief_divergence`: the JS divergence between predictions with and
+  without an object swap, against the swap's distance from the agent (Sec. 3.4).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from agents.tomnet import ToMNet, ToMNetConfig, batch_to_tensors, tomnet_loss
+from socialenvs.tom.dataset import TomBatch, TomDataset
+from socialenvs.tom.species import RandomSpecies, bayes_posterior_predictive
+from training import checkpoint
+from training.logger import RunLogger
+
+
+@dataclass
+class ToMTrainConfig:
+    """Optimisation settings (spec agents §1.4: Adam, lr 1e-4, batch 16, 40k minibatches)."""
+
+    steps: int = 40_000
+    """Minibatches."""
+    batch_size: int = 16
+    """Samples per minibatch."""
+    lr: float = 1e-4
+    """Adam learning rate."""
+    chunk: int = 256
+    """Samples generated at once (then cut into minibatches)."""
+    seed: int = 0
+    """Seeds torch and the data stream."""
+    log_every: int = 100
+    """Minibatches between log rows."""
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "chunk", "log_every"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name}={getattr(self, name)!r} must be >= 1")
+        if not self.lr > 0:
+            raise ValueError(f"lr={self.lr!r} must be > 0")
+
+
+def model_for(dataset: TomDataset, **overrides) -> ToMNet:
+    """A ToMnet sized for ``dataset`` (state planes, objects, past mode)."""
+    kwargs = dict(
+        state_channels=dataset.state_channels,
+        num_objects=dataset.num_objects,
+        past_mode=dataset.past_mode,
+        sr_discounts=len(dataset.sr_discounts),
+    )
+    kwargs.update(overrides)
+    return ToMNet(ToMNetConfig(**kwargs))
+
+
+def _minibatches(batch: TomBatch, size: int):
+    tensors = batch_to_tensors(batch)
+    n = len(batch)
+    for s in range(0, n - size + 1, size):
+        yield {k: v[s : s + size] for k, v in tensors.items()}
+
+
+def train_tomnet(
+    model: ToMNet,
+    dataset: TomDataset,
+    config: ToMTrainConfig,
+    run_dir: str | None = None,
+    progress: bool = False,
+) -> list[dict[str, float]]:
+    """Train ``model`` on ``dataset``; returns the logged rows (also written to
+    ``run_dir/progress.csv`` with a final ``run_dir/tomnet.pt`` when ``run_dir`` is set)."""
+    torch.manual_seed(config.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    logger = RunLogger(run_dir, tensorboard=False) if run_dir else None
+    rows: list[dict[str, float]] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.steps, desc="tomnet")
+    model.train()
+    step, chunk_index, acc, t0 = 0, 0, [], time.time()
+    while step < config.steps:
+        batch = dataset.batch(config.chunk, index=chunk_index)
+        chunk_index += 1
+        for mb in _minibatches(batch, config.batch_size):
+            loss, stats = tomnet_loss(model(mb), mb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            acc.append(stats)
+            step += 1
+            if bar is not None:
+                bar.update(1)
+            if step % config.log_every == 0 or step == config.steps:
+                row = {k: float(np.mean([a[k] for a in acc])) for k in acc[0]}
+                row.update(step=step, samples=step * config.batch_size, time=time.time() - t0)
+                rows.append(row)
+                if logger is not None:
+                    logger.log(row)
+                acc = []
+            if step >= config.steps:
+                break
+    if bar is not None:
+        bar.close()
+    if logger is not None:
+        logger.close()
+        checkpoint.save(
+            os.path.join(run_dir, "tomnet.pt"),
+            {"model": model.state_dict(), "config": vars(model.config), "steps": step},
+        )
+    model.eval()
+    return rows
+
+
+@torch.no_grad()
+def _predict(model: ToMNet, batch: TomBatch, chunk: int = 256):
+    model.eval()
+    tensors = batch_to_tensors(batch)
+    outs = []
+    for s in range(0, len(batch), chunk):
+        outs.append(model({k: v[s : s + chunk] for k, v in tensors.items()}))
+    return outs
+
+
+def action_probs(model: ToMNet, batch: TomBatch) -> np.ndarray:
+    """``float[S, A]`` predicted next-action distributions."""
+    return np.concatenate(
+        [torch.softmax(o.action_logits, -1).numpy() for o in _predict(model, batch)]
+    )
+
+
+def true_action_prob_by_n_past(
+    model: ToMNet, dataset: TomDataset, n_values, size: int = 1000, index: int = 10**6
+) -> dict[int, dict[str, float]]:
+    """Mean predicted probability of the true next action at each fixed ``N_past``.
+
+    For random species also ``bayes``: the Bayes-optimal observer's probability on the
+    same samples (posterior predictive from the observed past action counts), and
+    ``kl``: mean ``KL(pi || pi_hat)`` to the agents' true policies.
+    """
+    out: dict[int, dict[str, float]] = {}
+    for n in n_values:
+        batch = dataset.batch(size, index=index, n_past=int(n))
+        p = action_probs(model, batch)
+        rows = np.arange(len(batch))
+        res = {"tomnet": float(p[rows, batch.target_action].mean())}
+        if isinstance(dataset.species, RandomSpecies):
+            counts = np.zeros((len(batch), p.shape[1]))
+            valid = batch.past_step_mask
+            np.add.at(
+                counts,
+                (np.nonzero(valid)[0], batch.past_actions[valid]),
+                1.0,
+            )
+            bayes = bayes_posterior_predictive(dataset.species.alpha, counts)
+            res["bayes"] = float(bayes[rows, batch.target_action].mean())
+            pi = batch.agents["policy"]
+            res["kl"] = float((pi * (np.log(pi + 1e-12) - np.log(p + 1e-12))).sum(1).mean())
+            res["kl_bayes"] = float(
+                (pi * (np.log(pi + 1e-12) - np.log(bayes + 1e-12))).sum(1).mean()
+            )
+        out[int(n)] = res
+    return out
+
+
+def consumption_accuracy_by_n_past(
+    model: ToMNet, dataset: TomDataset, n_values, size: int = 500, index: int = 10**6
+) -> dict[int, float]:
+    """How often the most likely consumed object (predicted at the query state) is the
+    one the agent consumed, among episodes where it consumed one."""
+    out = {}
+    for n in n_values:
+        batch = dataset.batch(size, index=index, n_past=int(n))
+        logits = np.concatenate([o.consumption_logits.numpy() for o in _predict(model, batch)])
+        ate = batch.target_consumption.sum(1) > 0
+        hit = logits.argmax(1) == batch.target_consumption.argmax(1)
+        out[int(n)] = float(hit[ate].mean()) if ate.any() else float("nan")
+    return out
+
+
+def character_embeddings(
+    model: ToMNet, dataset: TomDataset, n_past: int, size: int = 500, index: int = 2 * 10**6
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(e_char [S, D], labels [S])`` for ``size`` agents seen for ``n_past`` episodes."""
+    batch = dataset.batch(size, index=index, n_past=int(n_past))
+    e = np.concatenate([o.e_char.numpy() for o in _predict(model, batch)])
+    return e, batch.labels
+
+
+def centroid_accuracy(embeddings: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:
+    """Held-out nearest-centroid accuracy of ``labels`` from embeddings (half to fit the
+    centroids, half to test): how well the embedding separates the labels."""
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(labels))
+    fit, test = perm[: len(perm) // 2], perm[len(perm) // 2 :]
+    classes = np.unique(labels[fit])
+    centroids = np.stack([embeddings[fit][labels[fit] == c].mean(0) for c in classes])
+    d = ((embeddings[test][:, None, :] - centroids[None]) ** 2).sum(-1)
+    return float((classes[d.argmin(1)] == labels[test]).mean())
+
+
+def js_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Jensen-Shannon divergence (nats) between distributions along the last axis."""
+    m = 0.5 * (p + q)
+
+    def kl(a, b):
+        return (a * (np.log(a + 1e-12) - np.log(b + 1e-12))).sum(-1)
+
+    return 0.5 * kl(p, m) + 0.5 * kl(q, m)
+
+
+def false_belief_divergence(
+    model: ToMNet, dataset: TomDataset, size: int = 1000, index: int = 3 * 10**6, n_past=None
+) -> dict[str, np.ndarray]:
+    """Predictions with and without a swap of the agent's preferred object (Sec. 3.4).
+
+    For each sample with a preferred object still present at the query (and no swap
+    so far), the query state is edited to exchange the preferred object with another
+    object (drawn uniformly), everything else kept (past episodes and current prefix).
+    Returns per sample: ``distance`` (Chebyshev distance from the agent to the nearer of
+    the two swapped cells), ``js_action`` (JS divergence of the next-action predictions)
+    and ``js_sr`` (of the SR at the largest discount, over cells).
+    """
+    batch = dataset.batch(size, index=index, n_past=n_past)
+    rng = np.random.default_rng(index)
+    K = dataset.num_objects
+    q = batch.query_state
+    pref = batch.labels
+    S = len(batch)
+    other = (pref + 1 + rng.integers(0, K - 1, size=S)) % K
+    rows = np.arange(S)
+    present = q[rows, ..., 1 + pref].reshape(S, -1).any(1) & q[rows, ..., 1 + other].reshape(
+        S, -1
+    ).any(1)
+    keep = present & ~batch.current_swapped
+    swapped = q.copy()
+    swapped[rows, ..., 1 + pref] = q[rows, ..., 1 + other]
+    swapped[rows, ..., 1 + other] = q[rows, ..., 1 + pref]
+    agent_ch = 1 + K
+    H, W = q.shape[1:3]
+
+    def cell(planes):
+        flat = planes.reshape(S, -1).argmax(1)
+        return np.stack([flat // W, flat % W], -1)
+
+    agent = cell(q[..., agent_ch])
+    a_cell, b_cell = cell(q[rows, ..., 1 + pref]), cell(q[rows, ..., 1 + other])
+    dist = np.minimum(np.abs(a_cell - agent).max(1), np.abs(b_cell - agent).max(1))
+    outs_a = _predict(model, batch)
+    edited = TomBatch(**{**vars(batch), "query_state": swapped})
+    outs_b = _predict(model, edited)
+    pa = np.concatenate([torch.softmax(o.action_logits, -1).numpy() for o in outs_a])
+    pb = np.concatenate([torch.softmax(o.action_logits, -1).numpy() for o in outs_b])
+    res = {"distance": dist[keep], "js_action": js_divergence(pa, pb)[keep]}
+    if outs_a[0].sr_log_probs is not None:
+        sa = np.concatenate(
+            [o.sr_log_probs[:, -1].exp().reshape(len(o.sr_log_probs), -1).numpy() for o in outs_a]
+        )
+        sb = np.concatenate(
+            [o.sr_log_probs[:, -1].exp().reshape(len(o.sr_log_probs), -1).numpy() for o in outs_b]
+        )
+        res["js_sr"] = js_divergence(sa, sb)[keep]
+    return res
