@@ -82,7 +82,8 @@ class SertResult:
         eats: ``[R]`` eating events per iteration since the last record.
         age_mixedness: ``(mean per age bin, count per bin)`` pooled over the last 20%.
         age_bins: the age-bin edges.
-        type_snapshots: ``[S, H, W]`` mean cell type over each snapshot window.
+        type_snapshots: ``[S, H, W]`` mean kind (-1 A, +1 B) of the agents that occupied
+            each cell during each snapshot window (nan if nobody did): the dominant kind.
         age_snapshots: ``[S, H, W]`` mean age of the agents on each cell (nan if empty).
         snapshot_times: ``[S]`` last iteration of each window.
         returns: ``[2]`` mean reward per agent-iteration of each kind.
@@ -196,7 +197,8 @@ def train_sert(cfg: SertConfig) -> SertResult:
         age_sum += np.where(grid != 0, ages, 0)
         age_n += grid != 0
         if (it + 1) % window == 0:
-            type_snaps.append(type_acc / window)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                type_snaps.append(np.where(age_n > 0, type_acc / age_n, np.nan))
             with np.errstate(invalid="ignore", divide="ignore"):
                 age_snaps.append(np.where(age_n > 0, age_sum / age_n, np.nan))
             snap_times.append(it + 1)
