@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
+import numpy as np
+
 C = TypeVar("C")
 
 
@@ -51,3 +53,11 @@ def check_range(
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
         raise ValueError(f"{name}={value!r} is out of range; allowed: [{lo}, {hi}]")
+
+
+def check_int(name: str, value: Any, minimum: int | None = None) -> None:
+    """Raise ``ValueError`` unless ``value`` is an integer (not a bool) ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name}={value!r} must be an integer")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
