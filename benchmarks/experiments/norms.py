@@ -34,6 +34,7 @@ fast tier is a few minutes on 2 CPU cores, the full tier hours.
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 from reproduce import Check, Context, Experiment, register
@@ -335,9 +336,13 @@ def run_partner_choice(ctx: Context) -> dict:
         for s in range(seeds):
             h = train_partner_choice(episodes, seed=ctx.seed + s, punishment=mech)
             tail = h[-max(1, episodes // 4) :]
-            per_seed.append({k: float(np.nanmean([e[k] for e in tail])) for k in tail[0]})
-        for k in ("cooperation", "punishments", "unjust_rate", "combined_reward"):
-            out[f"{k}_{mech}"] = float(np.nanmean([r[k] for r in per_seed]))
+            with warnings.catch_warnings():  # no punishment: the unjust rate is nan
+                warnings.simplefilter("ignore", RuntimeWarning)
+                per_seed.append({k: float(np.nanmean([e[k] for e in tail])) for k in tail[0]})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for k in ("cooperation", "punishments", "unjust_rate", "combined_reward"):
+                out[f"{k}_{mech}"] = float(np.nanmean([r[k] for r in per_seed]))
     return out
 
 
