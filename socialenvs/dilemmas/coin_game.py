@@ -114,7 +114,7 @@ from dataclasses import dataclass
 import gymnasium
 import numpy as np
 
-from socialenvs.core.config import check_choice
+from socialenvs.core.config import check_choice, check_int
 from socialenvs.core.events import EventKind
 from socialenvs.core.grid import ABSOLUTE_ACTIONS, DIRECTIONS, NO_MOVE, agent_palette
 from socialenvs.core.sim import Sim
@@ -178,8 +178,7 @@ class CoinGameConfig:
     }
 
     def __post_init__(self) -> None:
-        if not isinstance(self.grid_size, (int, np.integer)) or self.grid_size < 2:
-            raise ValueError(f"grid_size={self.grid_size!r} must be an integer >= 2")
+        check_int("grid_size", self.grid_size, 2)
         check_choice("num_actions", self.num_actions, (4, 5))
         check_choice("obs_type", self.obs_type, OBS_TYPES)
         if self.centred_view and not self.torus:
@@ -187,8 +186,7 @@ class CoinGameConfig:
                 "centred_view=True needs torus=True (a centred view of a bounded board "
                 "would need padding); allowed: centred_view=False or torus=True"
             )
-        if not isinstance(self.max_cycles, (int, np.integer)) or self.max_cycles < 1:
-            raise ValueError(f"max_cycles={self.max_cycles!r} must be an integer >= 1")
+        check_int("max_cycles", self.max_cycles, 1)
         for name in ("own_coin_reward", "other_coin_reward", "coin_loss_penalty"):
             value = getattr(self, name)
             if not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(

@@ -98,17 +98,12 @@ from dataclasses import dataclass
 import gymnasium
 import numpy as np
 
-from socialenvs.core.config import check_choice, check_range
+from socialenvs.core.config import check_choice, check_int, check_range
 from socialenvs.core.events import EventKind
 from socialenvs.core.sim import Sim
 from socialenvs.norms.sanctions import JUST, UNJUST
 
 HARVEST_STAGE, SANCTION_STAGE = 0, 1
-
-
-def _int_at_least(name: str, value, minimum: int) -> None:
-    if not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
 
 
 @dataclass
@@ -154,12 +149,12 @@ class CommonsConfig:
     }
 
     def __post_init__(self) -> None:
-        _int_at_least("num_players", self.num_players, 2)
-        _int_at_least("months", self.months, 1)
-        _int_at_least("capacity", self.capacity, 1)
-        _int_at_least("initial_pool", self.initial_pool, 0)
-        _int_at_least("collapse_below", self.collapse_below, 0)
-        _int_at_least("harvest_levels", self.harvest_levels, 2)
+        check_int("num_players", self.num_players, 2)
+        check_int("months", self.months, 1)
+        check_int("capacity", self.capacity, 1)
+        check_int("initial_pool", self.initial_pool, 0)
+        check_int("collapse_below", self.collapse_below, 0)
+        check_int("harvest_levels", self.harvest_levels, 2)
         if self.initial_pool > self.capacity:
             raise ValueError(f"initial_pool={self.initial_pool} exceeds capacity={self.capacity}")
         check_range("growth", self.growth, 0.0)
@@ -172,7 +167,7 @@ class CommonsConfig:
         check_range("punish_impact", self.punish_impact, 0.0)
         if self.max_cycles is None:
             self.max_cycles = self.months * (2 if self.sanction == "peer" else 1)
-        _int_at_least("max_cycles", self.max_cycles, 1)
+        check_int("max_cycles", self.max_cycles, 1)
 
 
 def sustainability_threshold(pool: np.ndarray, num_players: int) -> np.ndarray:

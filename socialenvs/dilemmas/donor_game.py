@@ -92,7 +92,7 @@ from dataclasses import dataclass
 import gymnasium
 import numpy as np
 
-from socialenvs.core.config import check_choice, check_range
+from socialenvs.core.config import check_choice, check_int, check_range
 from socialenvs.core.events import EventKind
 from socialenvs.core.sim import Sim
 from socialenvs.norms.sanctions import JUST, UNJUST
@@ -141,8 +141,7 @@ class DonorGameConfig:
         check_choice("punishment", self.punishment, (True, False))
         if self.max_cycles is None:
             self.max_cycles = int(n)
-        if not isinstance(self.max_cycles, (int, np.integer)) or self.max_cycles < 1:
-            raise ValueError(f"max_cycles={self.max_cycles!r} must be an integer >= 1")
+        check_int("max_cycles", self.max_cycles, 1)
 
 
 def pairing_schedule(num_players: int, b_first: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -68,7 +68,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from socialenvs.core.config import check_choice
+from socialenvs.core.config import check_choice, check_int
 from socialenvs.core.events import EventKind
 from socialenvs.core.sim import Sim
 
@@ -112,10 +112,8 @@ class MatrixGameConfig:
 
     def __post_init__(self) -> None:
         check_choice("game", self.game, GAMES)
-        if not isinstance(self.history, (int, np.integer)) or self.history < 1:
-            raise ValueError(f"history={self.history!r} must be an integer >= 1")
-        if not isinstance(self.max_cycles, (int, np.integer)) or self.max_cycles < 1:
-            raise ValueError(f"max_cycles={self.max_cycles!r} must be an integer >= 1")
+        check_int("history", self.history, 1)
+        check_int("max_cycles", self.max_cycles, 1)
 
     def payoff_table(self) -> np.ndarray:
         if self.payoffs is None:

@@ -92,7 +92,7 @@ from dataclasses import dataclass
 import gymnasium
 import numpy as np
 
-from socialenvs.core.config import check_choice
+from socialenvs.core.config import check_choice, check_int
 from socialenvs.core.events import EventKind
 from socialenvs.core.sim import Sim
 from socialenvs.norms.sanctions import JUST, THIRD_PARTY, UNJUST
@@ -140,16 +140,14 @@ class PartnerChoiceConfig:
         n = self.num_players
         if not isinstance(n, (int, np.integer)) or n < 3:
             raise ValueError(f"num_players={n!r} must be an integer >= 3 (third parties)")
-        if not isinstance(self.rounds, (int, np.integer)) or self.rounds < 1:
-            raise ValueError(f"rounds={self.rounds!r} must be an integer >= 1")
+        check_int("rounds", self.rounds, 1)
         check_choice("punishment", self.punishment, MECHANISMS)
         check_choice("reputation", self.reputation, ("play", "punish", "both"))
         check_choice("costly_punishment", self.costly_punishment, (True, False))
         check_choice("partner_selection", self.partner_selection, (True, False))
         if self.max_cycles is None:
             self.max_cycles = n * len(self.encounter_stages())
-        if not isinstance(self.max_cycles, (int, np.integer)) or self.max_cycles < 1:
-            raise ValueError(f"max_cycles={self.max_cycles!r} must be an integer >= 1")
+        check_int("max_cycles", self.max_cycles, 1)
 
     def encounter_stages(self) -> list[int]:
         per_round = [PLAY]

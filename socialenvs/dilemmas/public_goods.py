@@ -90,7 +90,7 @@ from dataclasses import dataclass
 import gymnasium
 import numpy as np
 
-from socialenvs.core.config import check_choice, check_range
+from socialenvs.core.config import check_choice, check_int, check_range
 from socialenvs.core.events import EventKind
 from socialenvs.core.sim import Sim
 from socialenvs.norms.sanctions import JUST, UNJUST
@@ -100,11 +100,6 @@ PUNISHMENTS = ("none", "linear", "convex")
 # Fehr & Gächter 2000 (AER 90:980) convex cost of assigning p = 0..10 points [unverified].
 CONVEX_COST = np.array([0, 1, 2, 4, 6, 9, 12, 16, 20, 25, 30], dtype=np.float64)
 CONVEX_CUT_PER_POINT = 0.1
-
-
-def _positive_int(name: str, value, minimum: int = 1) -> None:
-    if not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
 
 
 @dataclass
@@ -137,10 +132,10 @@ class PublicGoodsConfig:
     }
 
     def __post_init__(self) -> None:
-        _positive_int("num_players", self.num_players, 2)
-        _positive_int("periods", self.periods)
-        _positive_int("contribution_levels", self.contribution_levels, 2)
-        _positive_int("max_points", self.max_points)
+        check_int("num_players", self.num_players, 2)
+        check_int("periods", self.periods, 1)
+        check_int("contribution_levels", self.contribution_levels, 2)
+        check_int("max_points", self.max_points, 1)
         check_choice("punishment", self.punishment, PUNISHMENTS)
         check_range("endowment", self.endowment, 1e-9)
         check_range("mpcr", self.mpcr, 0.0, 1.0)
@@ -152,7 +147,7 @@ class PublicGoodsConfig:
             )
         if self.max_cycles is None:
             self.max_cycles = self.periods * self.steps_per_period
-        _positive_int("max_cycles", self.max_cycles)
+        check_int("max_cycles", self.max_cycles, 1)
 
     @property
     def steps_per_period(self) -> int:
