@@ -172,3 +172,25 @@ def test_training_smoke_run():
     # The baseline: plain PPO, no classifier and no shaping, on the same loop.
     base = train_cnm("allelopathic_harvest_v0", kw, None, ppo=ppo, num_envs=2, steps=128)
     assert base.cnm is None and "pseudo_reward_per_step" not in base.history[0]
+
+
+def test_pseudo_reward_reaches_the_learners_rewards_before_gae():
+    seen = []
+
+    def probe(ro, venv):
+        s = sanction_samples(ro.events)
+        z = s.labels
+        slots = np.stack([s.step[z], s.env[z], s.actor[z]], axis=1)
+        uniq, counts = np.unique(slots, axis=0, return_counts=True)
+        one = uniq[counts == 1]  # slots that zapped exactly one target
+        seen.append((ro.rewards[one[:, 0], one[:, 1], one[:, 2]], ro.advantages is not None))
+        return {}
+
+    cfg = CNMConfig(alpha=100.0, beta=100.0, hard=True, updates_per_rollout=0)
+    ppo = PPOConfig(num_steps=32, epochs=1, minibatches=1)
+    kw = {"preset": "small", "max_cycles": 40}
+    train_cnm("allelopathic_harvest_v0", kw, cfg, ppo=ppo, num_envs=2, steps=128, on_rollout=probe)
+    zap_rewards = np.concatenate([r for r, _ in seen])
+    # Each zap earns +-100; env rewards per step lie in [-10, 2].
+    assert zap_rewards.size > 0 and (np.abs(zap_rewards) >= 88).all()
+    assert all(has_gae for _, has_gae in seen)
