@@ -74,6 +74,8 @@ METHODS = (
     "social_influence",
 )
 
+PT_LENSES = ("sr_policy", "policy")
+
 
 @dataclass
 class LASEConfig:
@@ -83,6 +85,11 @@ class LASEConfig:
     """One of ``METHODS``."""
     perspective_taking: bool = True
     """LASE: infer co-players' policies through imagined observations (False: "LASE w/o")."""
+    pt_lens: str = "sr_policy"
+    """Whose actor infers a co-player's policy from its (imagined) observation:
+    ``sr_policy`` (the SR network's actor, trained on the own extrinsic reward, as the
+    LASE dev code's ``ACself``) or ``policy`` (the acting, gift-trained policy; an
+    ablation that breaks symmetry in the IPD, see ``docs/lase.md``)."""
     gamma: float = 0.98
     """Discount of the policy's returns."""
     gae_lambda: float = 1.0
@@ -132,6 +139,7 @@ class LASEConfig:
 
     def __post_init__(self) -> None:
         check_choice("method", self.method, METHODS)
+        check_choice("pt_lens", self.pt_lens, PT_LENSES)
         for name in ("gamma", "gae_lambda", "sr_gamma", "pt_delta", "ia_gamma", "ia_lam"):
             check_range(name, getattr(self, name), 0.0, 1.0)
         for name in ("epsilon_start", "epsilon_end"):
@@ -155,7 +163,15 @@ class LASEConfig:
 
 
 class JointActionCritic(nn.Module):
-    """``Q_i(o_i, a)`` over the own observation and the one-hot joint action."""
+    """The SR network: ``Q_i(o_i, a)`` over the own observation and the one-hot joint
+    action, and an **SR policy** head ``pi_mu(a_i | o_i)`` on the same encoder.
+
+    The SR policy is the lens of perspective taking (co-player ``j``'s policy is
+    ``pi_mu(. | o^_j)``). It is trained on agent ``i``'s *own extrinsic* reward (LASE dev
+    code's ``ACself`` network: one encoder, a critic head over the joint action and an
+    actor head over the observation), so it models "what I would do if I were only
+    self-interested", not the gift-shaped policy that acts.
+    """
 
     def __init__(
         self,
@@ -173,6 +189,15 @@ class JointActionCritic(nn.Module):
             nn.ReLU(),
             layer_init(nn.Linear(hidden, 1), std=1.0),
         )
+        self.actor = nn.Sequential(
+            layer_init(nn.Linear(self.encoder.output_size, hidden)),
+            nn.ReLU(),
+            layer_init(nn.Linear(hidden, num_actions), std=0.01),
+        )
+
+    def policy_logits(self, obs: torch.Tensor) -> torch.Tensor:
+        """Logits ``[M, A]`` of the SR policy ``pi_mu(. | obs)``."""
+        return self.actor(self.encoder(obs))
 
     def forward(self, obs: torch.Tensor, joint_action: torch.Tensor) -> torch.Tensor:
         """Q of ``[M, *obs]`` and joint actions ``int64[M, N]`` or ``[M, K, N]`` (K per obs)."""
@@ -354,14 +379,29 @@ class SocialLearner:
         logits, _, _ = self.policies[i].inner.net.step(obs, ())
         return F.softmax(logits, dim=-1)
 
+    def _lens_logits(self, i: int, obs: torch.Tensor) -> torch.Tensor:
+        """Logits of the actor agent ``i`` puts itself in others' shoes with."""
+        if self.config.pt_lens == "sr_policy":
+            return self.sr_critic[i].policy_logits(obs)
+        logits, _, _ = self.policies[i].inner.net.step(obs, ())
+        return logits
+
+    def _lens_modules(self, i: int) -> list[nn.Module]:
+        if self.config.pt_lens == "sr_policy":
+            return [self.sr_critic[i]]
+        return [self.policies[i].inner.net]
+
     def predicted_policy(
         self, i: int, j: int, obs: torch.Tensor, obs_j: torch.Tensor
     ) -> torch.Tensor:
-        """Agent i's inferred action distribution of co-player j (``[M, A]``, no grad)."""
+        """Agent i's inferred action distribution of co-player j (``[M, A]``, no grad).
+
+        The lens (``pt_lens``) applied to the imagined observation ``PT_i(o_i, j)``, or to
+        ``j``'s true observation ``obs_j`` without perspective taking ("LASE w/o").
+        """
         with torch.no_grad():
-            if self.config.perspective_taking:
-                return self._actor_probs(i, self.pt[i](obs, j))
-            return self._actor_probs(i, obs_j)
+            seen = self.pt[i](obs, j) if self.config.perspective_taking else obs_j
+            return F.softmax(self._lens_logits(i, seen), dim=-1)
 
     def social_relationships(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """``SR [M, N, N]`` of the LASE seats (row i, column j; zero elsewhere).
@@ -389,7 +429,13 @@ class SocialLearner:
         opt.step()
 
     def _update_sr_critic(self, obs, actions, rewards, next_ok, episode_end, T, B) -> dict:
-        """SARSA on each LASE seat's extrinsic reward over ``[T*B]`` samples."""
+        """SARSA on each LASE seat's extrinsic reward over ``[T*B]`` samples.
+
+        The SR policy head learns by actor-critic on the same samples: loss
+        ``-log pi_mu(a_i | o_i) * delta`` with the SARSA TD error
+        ``delta = r_i + gamma_sr Q(o', a') - Q(o, a)`` (detached), added to
+        ``value_coef`` x the critic's squared error (LASE dev code's ``ACself`` loss).
+        """
         cfg, stats = self.config, {}
         # The next sample of step (t, b) is (t + 1, b), valid inside the episode and the
         # rollout; an episode end bootstraps 0; a rollout end inside an episode is dropped.
@@ -405,27 +451,31 @@ class SocialLearner:
                         q_next[idx] = critic(obs[nxt[idx], i], actions[nxt[idx]])
                     target = rewards[:, i] + cfg.sr_gamma * q_next
                 q = critic(obs[:, i], actions)
-                loss = F.mse_loss(q[use], target[use])
+                critic_loss = F.mse_loss(q[use], target[use])
+                logp = F.log_softmax(critic.policy_logits(obs[use, i]), dim=-1)
+                chosen = logp.gather(-1, actions[use, i].unsqueeze(-1)).squeeze(-1)
+                actor_loss = -(chosen * (target[use] - q[use]).detach()).mean()
+                loss = actor_loss + cfg.value_coef * critic_loss
                 self._step(self.opt_sr[i], loss, critic.parameters())
-            stats[f"sr_critic_loss_{i}"] = float(loss.detach())
+            stats[f"sr_critic_loss_{i}"] = float(critic_loss.detach())
+            stats[f"sr_policy_loss_{i}"] = float(actor_loss.detach())
         return stats
 
     def _update_pt(self, obs: torch.Tensor, actions: torch.Tensor) -> dict:
         cfg, stats = self.config, {}
         for i, pt in self.pt.items():
-            net = self.policies[i].inner.net
             for _ in range(cfg.aux_updates):
                 loss = torch.zeros(())
                 for j in range(self.num_agents):
                     if j == i:
                         continue
                     imagined = pt(obs[:, i], j)
-                    logits, _, _ = net.step(imagined, ())
-                    ce = F.cross_entropy(logits, actions[:, j])
+                    ce = F.cross_entropy(self._lens_logits(i, imagined), actions[:, j])
                     l1 = (pt.normalise(imagined) - pt.normalise(obs[:, i])).abs().sum(-1).mean()
                     loss = loss + (1 - cfg.pt_delta) * ce + cfg.pt_delta * l1
                 self._step(self.opt_pt[i], loss, pt.parameters())
-                net.zero_grad(set_to_none=True)  # the actor is only a lens here
+                for lens in self._lens_modules(i):  # the lens is not trained by this loss
+                    lens.zero_grad(set_to_none=True)
             stats[f"pt_loss_{i}"] = float(loss.detach())
         return stats
 

@@ -71,13 +71,64 @@ def test_lase_without_perspective_taking_uses_true_observations():
     obs, _ = venv.reset(seed=0)
     o = torch.from_numpy(obs).float()
     p = learner.predicted_policy(0, 1, o[:, 0], o[:, 1])
-    torch.testing.assert_close(p, learner._actor_probs(0, o[:, 1]))
+    lens = torch.softmax(learner.sr_critic[0].policy_logits(o[:, 1]), -1)
+    torch.testing.assert_close(p, lens)
 
 
-def test_sr_critic_learns_social_relationship_signs_against_fixed_coplayer():
-    """Against a random co-player in the one-shot PD, SR toward its cooperation is > 0
-    and toward its defection < 0 once the SARSA critic has learned the payoffs."""
-    cfg = LASEConfig(lr_sr=1e-2, lr_pt=1e-2, lr_policy=1e-4, aux_updates=5, sr_gamma=0.0)
+@pytest.mark.parametrize("lens", ["sr_policy", "policy"])
+def test_perspective_taking_lens_and_what_each_update_trains(lens):
+    """Co-players are inferred with the SR network's actor (own extrinsic reward) by
+    default, with the acting policy for ``pt_lens="policy"``; the PT loss trains only the
+    PT module, the SR update trains the SR critic and its actor."""
+    learner, ro = _rollout("matrix_game_v0", "lase", max_cycles=5)
+    learner.config.pt_lens = lens
+    obs = torch.from_numpy(ro.obs[0]).float()
+    imagined = learner.pt[0](obs[:, 0], 1)
+    if lens == "sr_policy":
+        expect = torch.softmax(learner.sr_critic[0].policy_logits(imagined), -1)
+    else:
+        expect = torch.softmax(learner.policies[0].inner.net.step(imagined, ())[0], -1)
+    torch.testing.assert_close(learner.predicted_policy(0, 1, obs[:, 0], obs[:, 1]), expect)
+
+    def snapshot(module):
+        return [p.detach().clone() for p in module.parameters()]
+
+    sr_actor, sr_head = snapshot(learner.sr_critic[0].actor), snapshot(learner.sr_critic[0].head)
+    acting = snapshot(learner.policies[0].inner.net)
+    pt = snapshot(learner.pt[0])
+    M = ro.actions.shape[0] * ro.actions.shape[1]
+    o = torch.from_numpy(ro.obs.reshape(M, 2, -1)).float()
+    a = torch.from_numpy(ro.actions.reshape(M, 2))
+    learner._update_pt(o, a)
+    changed = lambda before, m: any(  # noqa: E731
+        not torch.equal(x, y) for x, y in zip(before, m.parameters())
+    )
+    assert changed(pt, learner.pt[0])
+    assert not changed(sr_actor, learner.sr_critic[0].actor)
+    assert not changed(acting, learner.policies[0].inner.net)
+    r = torch.from_numpy(ro.rewards.reshape(M, 2))
+    dones = ro.dones.any(-1)
+    next_ok = torch.from_numpy(np.concatenate([~dones[:-1], np.zeros((1, 3), bool)]))
+    stats = learner._update_sr_critic(
+        o, a, r, next_ok, torch.from_numpy(dones), *ro.actions.shape[:2]
+    )
+    assert changed(sr_actor, learner.sr_critic[0].actor)
+    assert changed(sr_head, learner.sr_critic[0].head)
+    assert "sr_policy_loss_0" in stats
+
+
+@pytest.mark.parametrize("lens", ["sr_policy", "policy"])
+def test_sr_critic_learns_social_relationship_signs_against_fixed_coplayer(lens):
+    """Against a random co-player in the one-shot PD its cooperation is friendly (SR > 0)
+    and its defection is not (SR <= 0) once the SARSA critic has learned the payoffs;
+    with two actions SR(C) - SR(D) = 1 (see docs/lase.md).
+
+    With the selfish SR-policy lens the co-player is predicted to defect (the lens learned
+    the PD's dominant action), so a defection is no worse than expected (SR ~ 0); with the
+    slowly trained acting policy as the lens the prediction stays near uniform (SR < 0)."""
+    cfg = LASEConfig(
+        lr_sr=1e-2, lr_pt=1e-2, lr_policy=1e-4, aux_updates=5, sr_gamma=0.0, pt_lens=lens
+    )
     learner, hist = train_social(
         "matrix_game_v0",
         cfg,
@@ -93,7 +144,10 @@ def test_sr_critic_learns_social_relationship_signs_against_fixed_coplayer():
     o = torch.from_numpy(obs).float()
     acts = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]])
     sr = learner.social_relationships(o, acts)[:, 0, 1]
-    assert (sr[[0, 2]] > 0.1).all() and (sr[[1, 3]] < -0.1).all()
+    assert (sr[[0, 2]] > 0.1).all() and (sr[[1, 3]] <= 0).all()
+    torch.testing.assert_close(sr[[0, 2]] - sr[[1, 3]], torch.ones(2), atol=1e-4, rtol=0)
+    if lens == "policy":
+        assert (sr[[1, 3]] < -0.1).all()
 
 
 def test_train_social_smoke_and_records():
@@ -121,6 +175,8 @@ def test_bad_config_raises():
         LASEConfig(network={"core": "lstm"})
     with pytest.raises(ValueError, match="pt_delta"):
         LASEConfig(pt_delta=2.0)
+    with pytest.raises(ValueError, match="pt_lens"):
+        LASEConfig(pt_lens="critic")
 
 
 @pytest.mark.slow
@@ -132,8 +188,23 @@ def test_reproduction_script_smoke(tmp_path):
     spec = importlib.util.spec_from_file_location("lase_reproduce", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert mod.main(["ipd", "gifts", "--updates", "2", "--gift-updates", "2", "--num-envs", "2",
-                     "--out", str(tmp_path)]) == 0
+    assert (
+        mod.main(
+            [
+                "ipd",
+                "gifts",
+                "--updates",
+                "2",
+                "--gift-updates",
+                "2",
+                "--num-envs",
+                "2",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     report = (tmp_path / "report.md").read_text()
     assert "## ipd" in report and "## gifts" in report and "pass" in report
     assert (tmp_path / "gifts.json").exists()
