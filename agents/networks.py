@@ -94,11 +94,15 @@ class GridEncoder(nn.Module):
         self.scale = 1.0 / high if high > 1.0 else 1.0
         layers: list[nn.Module] = []
         in_ch, h = C, min(H, W)
+        # Small views (5x5, 7x7) keep full resolution in every layer; larger ones use the
+        # configured strides (decided on the view size, not per layer, so that a 15x15
+        # view becomes 7x7 then 3x3 as documented in NetworkConfig.conv_strides).
+        small_view = h < 9
         for ch, stride in zip(config.conv_channels, config.conv_strides):
             if h < 3:
                 break
-            if h < 9:
-                stride = 1  # small views (5x5, 7x7) keep full resolution
+            if small_view:
+                stride = 1
             layers += [layer_init(nn.Conv2d(in_ch, ch, 3, stride=stride)), nn.ReLU()]
             h = (h - 3) // stride + 1
             in_ch = ch
