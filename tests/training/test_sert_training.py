@@ -62,7 +62,8 @@ def test_short_training_run_learns_and_records():
     finite = r.same_fraction[np.isfinite(r.same_fraction)]
     assert len(finite) >= 4 and ((finite >= 0) & (finite <= 1)).all()
     assert r.type_snapshots.shape == (5, 10, 10) and r.age_snapshots.shape == (5, 10, 10)
-    assert np.abs(r.type_snapshots).max() <= 1.0
+    # cells no agent ever occupied are nan by design (a mean over nothing)
+    assert np.nanmax(np.abs(r.type_snapshots)) <= 1.0
     assert r.age_mixedness[1].sum() > 0  # agents were binned by age in the last 20%
     # Same seed, same result (torch and the env are both seeded).
     r2 = train_sert(cfg)
