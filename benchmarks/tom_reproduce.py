@@ -93,7 +93,9 @@ def run_random(alphas, tier: str, seed: int, out: str) -> dict:
         ds = TomDataset(RandomSpecies(alpha), episode_steps=1, seed=seed)
         net = model_for(ds, variant="random")
         t0 = time.time()
-        train_tomnet(net, ds, ToMTrainConfig(seed=seed, chunk=512, **budget["random"]))
+        train_tomnet(
+            net, ds, ToMTrainConfig(seed=seed, chunk=budget.get("chunk", 512), **budget["random"])
+        )
         curve = true_action_prob_by_n_past(net, ds, N_VALUES, size=budget["eval_size"])
         for n in N_VALUES:
             curve[n]["bayes_closed_form"] = float(bayes_expected_true_action_prob(alpha, n))
@@ -130,7 +132,9 @@ def run_goal(tier: str, seed: int, out: str) -> dict:
     net = model_for(ds, channels=budget["channels"], char_lstm_size=budget["channels"] * 2)
     t0 = time.time()
     rows = train_tomnet(
-        net, ds, ToMTrainConfig(seed=seed, chunk=128, log_every=100, **budget["goal"])
+        net,
+        ds,
+        ToMTrainConfig(seed=seed, chunk=budget.get("chunk", 128), log_every=100, **budget["goal"]),
     )
     size = budget["eval_size"] // 2
     acc = consumption_accuracy_by_n_past(net, ds, N_VALUES, size=size)
@@ -168,7 +172,11 @@ def run_false_belief(tier: str, seed: int, out: str) -> dict:
         )
         net = model_for(ds, channels=budget["channels"], char_lstm_size=budget["channels"] * 2)
         t0 = time.time()
-        train_tomnet(net, ds, ToMTrainConfig(seed=seed, chunk=128, **budget["false_belief"]))
+        train_tomnet(
+            net,
+            ds,
+            ToMTrainConfig(seed=seed, chunk=budget.get("chunk", 128), **budget["false_belief"]),
+        )
         fb = false_belief_divergence(net, ds, size=budget["eval_size"])
         by_d = {}
         for d in range(0, 10):
