@@ -168,7 +168,12 @@ class Sim(abc.ABC):
                 raise ValueError(f"{self.name}: actions must be integers, got dtype {arr.dtype}")
         if isinstance(self.action_space, gymnasium.spaces.Discrete):
             n = int(self.action_space.n)
-            if arr.size and not (0 <= arr.min() and arr.max() < n):
+            if arr.size <= 64:  # small joint actions: Python min/max beat two reductions
+                flat = arr.ravel().tolist()
+                ok = not flat or (0 <= min(flat) and max(flat) < n)
+            else:
+                ok = 0 <= arr.min() and arr.max() < n
+            if not ok:
                 bad = arr[(arr < 0) | (arr >= n)].ravel()[0]
                 raise ValueError(f"{self.name}: action {bad} is out of range; allowed: 0..{n - 1}")
         return arr.astype(np.int64, copy=False)

@@ -91,39 +91,36 @@ class SimParallelEnv(ParallelEnv):
     def step(self, actions: dict[str, Any]):
         if not self.agents:
             raise RuntimeError("step() called on a finished episode; call reset() first")
-        missing = [a for a in self.agents if a not in actions]
-        extra = [a for a in actions if a not in self._index]
-        if missing or extra:
+        agents = self.agents
+        # Agents never leave mid-episode, so the live agents are all possible agents
+        # (in order) and the action dict must have exactly their keys.
+        if actions.keys() != self._index.keys() or len(agents) != len(self._index):
+            missing = [a for a in agents if a not in actions]
+            extra = [a for a in actions if a not in self._index]
             raise ValueError(
-                f"actions must be given for exactly the live agents {self.agents}; "
+                f"actions must be given for exactly the live agents {agents}; "
                 f"missing {missing}, unknown {extra}"
             )
-        joint = np.empty((1, self.sim.num_agents), dtype=np.int64)
-        for a, i in self._index.items():
+        joint = []
+        for a in self.possible_agents:
             act = actions[a]
-            if act is None:
-                raise ValueError(f"action for {a} is None; a live agent needs an action")
             if not isinstance(act, (int, np.integer)):
-                arr = np.asarray(act)
-                if arr.size != 1:
-                    raise ValueError(
-                        f"action for {a} must be a single integer, got shape {arr.shape}"
-                    )
-                act = arr.reshape(()).item()
-                if isinstance(act, float) and not act.is_integer():
-                    raise ValueError(f"action for {a} must be an integer, got {act!r}")
-            joint[0, i] = int(act)
-        rewards, terminated, truncated = self.sim.step(joint)
+                act = _single_action(a, act)
+            joint.append(int(act))
+        rewards, terminated, truncated = self.sim.step(np.array([joint], dtype=np.int64))
         obs = self.sim.observe()[0]
         raw = self.sim.last_events  # one copy: every event is copy 0's
         events = to_dicts(raw, self.possible_agents) if raw.size else []
-        agents = self.agents
-        obs_d = {a: obs[self._index[a]] for a in agents}
-        rew_d = {a: float(rewards[0, self._index[a]]) for a in agents}
-        term_d = {a: bool(terminated[0, self._index[a]]) for a in agents}
-        trunc_d = {a: bool(truncated[0, self._index[a]]) for a in agents}
+        # Rows are in possible-agent order, which is the order of ``agents``.
+        obs_d = dict(zip(agents, obs))
+        rew = rewards[0].tolist()
+        term = terminated[0].tolist()
+        trunc = truncated[0].tolist()
+        rew_d = dict(zip(agents, rew))
+        term_d = dict(zip(agents, term))
+        trunc_d = dict(zip(agents, trunc))
         info_d = {a: {"events": events} for a in agents}
-        if all(term_d[a] or trunc_d[a] for a in agents):
+        if all(x or y for x, y in zip(term, trunc)):
             self.agents = []
         if self.render_mode == "human":
             self.render()
@@ -151,6 +148,19 @@ class SimParallelEnv(ParallelEnv):
         # Pickle the full simulator state, not just the constructor arguments, so that a
         # pickled env resumes mid-episode.
         return (_restore_parallel, (self.__class__, self.__dict__))
+
+
+def _single_action(agent: str, act: Any) -> int:
+    """One agent's action that is not already an integer, checked and converted."""
+    if act is None:
+        raise ValueError(f"action for {agent} is None; a live agent needs an action")
+    arr = np.asarray(act)
+    if arr.size != 1:
+        raise ValueError(f"action for {agent} must be a single integer, got shape {arr.shape}")
+    act = arr.reshape(()).item()
+    if isinstance(act, float) and not act.is_integer():
+        raise ValueError(f"action for {agent} must be an integer, got {act!r}")
+    return int(act)
 
 
 def _restore_parallel(cls, state):

@@ -103,6 +103,7 @@ All of Harvest's except the regrowth ones, plus:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -398,12 +399,65 @@ class Cleanup(GridDilemma):
 
     def _grow_resources(self, occ: np.ndarray) -> None:
         B = self.num_envs
+        if B == 1:
+            self._grow_one(occ.reshape(-1))
+            return
         cells, occ = self.cells.reshape(B, -1), occ.reshape(B, -1)
         river = np.take(cells, self.river_flat, axis=1)  # [B, 119] codes
         density = np.count_nonzero(river == WASTE, axis=1) / len(self.river_flat)
         self._grow_apples(cells, occ, self.apple_spawn_prob(density))
         free_river = (river == RIVER) & (np.take(occ, self.river_flat, axis=1) < 0)
         self._spawn_waste(free_river, self.waste_spawn_prob(density))
+
+    def _grow_one(self, occ: np.ndarray) -> None:
+        """:meth:`_grow_resources` for one copy (``occ`` flat): the same draws and
+        outcomes with Python scalars for the per-copy quantities, in a few numpy calls.
+
+        The probabilities are the same IEEE operations as :meth:`apple_spawn_prob`,
+        :meth:`waste_spawn_prob` and :func:`probability_threshold`, in the same order;
+        ``(1 - p) ** M`` stays in numpy (its ``power`` may use other code than Python's).
+        """
+        cfg = self.config
+        cells = self.cells.reshape(-1)
+        river = np.take(cells, self.river_flat)
+        density = int(np.count_nonzero(river == WASTE)) / len(self.river_flat)
+        lo, hi = cfg.restoration_threshold, cfg.depletion_threshold
+        flat = self.orchard_flat
+        if density >= hi:
+            # Depleted: no apple and no waste can spawn. The apple draw is still made
+            # (it moves the copy's counter, as in the batched path); waste draws none.
+            if len(flat):
+                self.rng.bits_at(_NO_CELLS, _NO_CELLS)
+            return
+        if len(flat):
+            frac = (density - lo) / (hi - lo)
+            frac = 0.0 if frac < 0.0 else (1.0 if frac > 1.0 else frac)
+            p = cfg.apple_respawn_prob * (1.0 - frac)
+            j = _NO_CELLS
+            if p > 0:
+                free = np.take(cells, flat) != APPLE
+                free &= np.take(occ, flat) < 0
+                j = np.flatnonzero(free)
+            bits = self.rng.bits_at(j, j)  # one copy: every draw is copy 0's
+            threshold = math.ceil(min(max(p, 0.0), 1.0) * _TWO_53)
+            grow = (bits >> np.uint64(11)) < np.uint64(threshold)
+            if grow.any():
+                j = j[grow]
+                self.cells[0, self.orchard_cells[j, 0], self.orchard_cells[j, 1]] = APPLE
+        p = cfg.waste_spawn_prob if int(self.t[0]) + 1 > cfg.waste_spawn_delay else 0.0
+        if not p > 0:
+            return
+        free_river = np.flatnonzero((river == RIVER) & (np.take(occ, self.river_flat) < 0))
+        m = len(free_river)
+        if not m:
+            return
+        u = self.rng.uniform((2,))[0].tolist()
+        spawn_prob = 1.0 - (1.0 - np.array([p])) ** np.array([m], dtype=np.int64)
+        if u[0] < spawn_prob[0]:
+            kth = min(int(u[1] * m), m - 1)  # uniform in [0, M)
+            r, c = self.river_cells[free_river[kth]].tolist()
+            self.cells[0, r, c] = WASTE
+            self.events.add(EventKind.SPAWN, _COPY0, row=r, col=c, context=WASTE)
 
     def _grow_apples(self, cells: np.ndarray, occ: np.ndarray, prob: np.ndarray) -> None:
         """Apples on free orchard cells with probability ``prob[b]`` (flat views)."""
@@ -449,3 +503,8 @@ class Cleanup(GridDilemma):
     def apples(self) -> np.ndarray:
         """``int64[B]`` apples currently on the map of each copy."""
         return (self.cells == APPLE).sum(axis=(1, 2))
+
+
+_NO_CELLS = np.zeros(0, dtype=np.int64)
+_COPY0 = np.zeros(1, dtype=np.int64)
+_TWO_53 = float(1 << 53)

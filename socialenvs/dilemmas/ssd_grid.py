@@ -192,6 +192,15 @@ class GridDilemma(Sim):
         extra = (("fire",) if cfg.fire_enabled else ()) + self.extra_action_names
         self.actions = base.with_extra(*extra)
         self.FIRE = self.actions.names.index("fire") if cfg.fire_enabled else -1
+        # Move direction and turned orientation by (orientation, action): decoding the
+        # joint action is then two lookups (same values as ``ActionTable.decode`` and
+        # ``grid.turn_agents``).
+        o = np.arange(4)[:, None]
+        move = np.broadcast_to(self.actions.move, (4, self.actions.n))
+        if self.actions.relative:
+            move = np.where(move >= 0, (move + o) & 3, grid.NO_MOVE)
+        self._move_table = np.ascontiguousarray(move, dtype=np.int64)
+        self._turn_table = grid.turn_agents(o, self.actions.turn[None, :]).astype(np.int64)
         self.action_space = gymnasium.spaces.Discrete(self.actions.n)
         self.beam = grid.beam_shape(
             cfg.beam_length, cfg.beam_width, "ssd" if cfg.rules == "ssd" else "meltingpot"
@@ -267,9 +276,9 @@ class GridDilemma(Sim):
         act_mask = None if all_active else active
 
         # 1. Turns and moves (SSD map_env: moves resolved in a random order).
-        move_dir, turn = self.actions.decode(actions, self.ori)
+        move_dir = self._move_table[self.ori, actions]
         if cfg.action_set == "ssd":
-            turned = grid.turn_agents(self.ori, turn)
+            turned = self._turn_table[self.ori, actions]
             self.ori = turned if all_active else np.where(active, turned, self.ori)
         order = self.rng.permutation(N)
         occ = grid.occupancy(self.pos, (H, W), act_mask)
@@ -304,6 +313,9 @@ class GridDilemma(Sim):
         return rewards, np.zeros((B, N), dtype=bool)
 
     def _eat(self, moved: np.ndarray, rewards: np.ndarray) -> None:
+        if moved.shape[0] == 1:
+            self._eat_one(moved, rewards)
+            return
         b, a = np.nonzero(moved)
         if not len(b):
             return
@@ -315,6 +327,28 @@ class GridDilemma(Sim):
         self.cells[b, r, c] = EMPTY
         rewards[b, a] += self.config.apple_reward
         self.events.add(EventKind.EAT, b, actor=a, row=r, col=c, value=self.config.apple_reward)
+
+    def _eat_one(self, moved: np.ndarray, rewards: np.ndarray) -> None:
+        """:meth:`_eat` for one copy with Python scalars (same effects, same event order)."""
+        cells, pos = self.cells[0], self.pos[0]
+        eaters, rows, cols = [], [], []
+        for a in np.flatnonzero(moved[0]).tolist():
+            r, c = pos[a].tolist()
+            if cells[r, c] == APPLE:
+                cells[r, c] = EMPTY
+                eaters.append(a)
+                rows.append(r)
+                cols.append(c)
+        if eaters:
+            rewards[0, eaters] += self.config.apple_reward
+            self.events.add(
+                EventKind.EAT,
+                np.zeros(len(eaters), dtype=np.int64),
+                actor=eaters,
+                row=rows,
+                col=cols,
+                value=self.config.apple_reward,
+            )
 
     def _fire(self, actions, active, occ, rewards):
         cfg = self.config
@@ -329,7 +363,11 @@ class GridDilemma(Sim):
         res = grid.cast_beams(self.pos, self.ori, firing, self.beam, self.walls, occ)
         b, i, j = res.hit_env, res.hit_firer, res.hit_target
         if len(b):
-            np.add.at(rewards, (b, j), np.float32(cfg.hit_penalty))
+            if rewards.shape[0] == 1:  # one copy: the same float32 adds, in order
+                for target in j.tolist():
+                    rewards[0, target] += np.float32(cfg.hit_penalty)
+            else:
+                np.add.at(rewards, (b, j), np.float32(cfg.hit_penalty))
             self.events.add(
                 EventKind.ZAP,
                 b,
@@ -408,11 +446,12 @@ class GridDilemma(Sim):
             if len(ob):
                 cells = cells.copy()
                 cells[ob, orr, oc] = ocode
-        active = self.removed_for[idx] == 0
+        if len(idx) == self.num_envs:  # every copy, in order: no gathers needed
+            pos, ori, active = self.pos, self.ori, self.removed_for == 0
+        else:
+            pos, ori, active = self.pos[idx], self.ori[idx], self.removed_for[idx] == 0
         all_active = bool(active.all())
-        codes = self.view.gather(
-            cells, self.pos[idx], self.ori[idx], self.agent_codes, None if all_active else active
-        )
+        codes = self.view.gather(cells, pos, ori, self.agent_codes, None if all_active else active)
         if self.config.obs_type == "rgb":
             obs = self._rgb_lookup(codes)
         else:

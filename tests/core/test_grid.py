@@ -362,3 +362,39 @@ def test_rng_single_copy_scalar_path_matches_batched_draws():
         first = np.array([0])
         np.testing.assert_array_equal(one.uniform((3,), first), two.uniform((3,), first))
     assert one.counters[0] == two.counters[0]
+
+
+def test_one_copy_beam_path_matches_batched_beams():
+    """``cast_beams`` on one copy (scalar ray walk) returns what the batched path returns
+    for that copy: every array, dtype and order, with walls, absorbing cells, map edges
+    and torus wrapping."""
+    rng = np.random.default_rng(3)
+    for trial in range(400):
+        H, W = (int(x) for x in rng.integers(3, 10, 2))
+        N = int(rng.integers(1, 6))
+        cells = rng.permutation(H * W)[:N]
+        pos = np.stack([cells // W, cells % W], -1)[None].astype(np.int64)
+        ori = rng.integers(0, 4, (1, N))
+        firing = rng.random((1, N)) < 0.7
+        opaque = rng.random((1, H, W)) < 0.15
+        absorb = None if trial % 3 == 0 else rng.random((1, H, W)) < 0.2
+        wrap = trial % 4 == 0
+        shape = grid.beam_shape(
+            int(rng.integers(1, 7)), int(rng.choice([1, 3, 5])), ("ssd", "meltingpot")[trial % 2]
+        )
+        occ = grid.occupancy(pos, (H, W))
+        one = grid.cast_beams(pos, ori, firing, shape, opaque[0], occ, absorb, wrap)
+
+        def pair(x):  # the same copy twice; only the first one fires
+            return None if x is None else np.concatenate([x, x])
+
+        both = grid.cast_beams(
+            pair(pos), pair(ori), np.concatenate([firing, 0 * firing]), shape,
+            pair(opaque), pair(occ), pair(absorb), wrap,
+        )  # fmt: skip
+        for name in ("env", "firer", "rows", "cols", "reached", "absorbed"):
+            a, b = getattr(one, name), getattr(both, name)
+            assert a.dtype == b.dtype, name
+            np.testing.assert_array_equal(a, b, err_msg=f"trial {trial}: {name}")
+        for name in ("hit_env", "hit_firer", "hit_target"):
+            np.testing.assert_array_equal(getattr(one, name), getattr(both, name))

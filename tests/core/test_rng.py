@@ -86,3 +86,23 @@ def test_new_episode_keys_match_scalar_derivation():
     episodes = [0, 0, 1, 0, 1, 0]
     expected = [_mix_int(int(s), e, 0x5EED) for s, e in zip(seeds, episodes)]
     assert [int(k) for k in rng.keys] == expected
+
+
+def test_one_copy_paths_match_batched_draws_at_every_size():
+    """The one-copy shortcuts (Python ints, Python sort, numpy per-element hash) give the
+    numbers of the batched path, on both sides of their size limits."""
+    one, three = BatchedRNG(1), BatchedRNG(3)
+    one.seed(np.arange(1), np.array([11]))
+    three.seed(np.arange(3), np.array([11, 2, 3]))
+    one.new_episode(np.arange(1))
+    three.new_episode(np.arange(3))
+    for n in range(0, 70):
+        p1, p3 = one.permutation(n), three.permutation(n)
+        assert p1.dtype == p3.dtype
+        np.testing.assert_array_equal(p1, p3[:1])
+        el = np.flatnonzero(np.random.default_rng(n).random(2 * n) < 0.5)
+        b1, b3 = one.bits_at(el, el), three.bits_at(np.zeros(len(el), int), el)
+        assert b1.dtype == b3.dtype == np.uint64
+        np.testing.assert_array_equal(b1, b3)
+        np.testing.assert_array_equal(one.integers(7, (n,)), three.integers(7, (n,))[:1])
+    assert one.counters[0] == three.counters[0]

@@ -238,3 +238,31 @@ def test_apple_growth_once_cleaned():
     # p = 0.05 per free orchard cell per step: about 103 * (1 - 0.95^30) = 81 apples.
     assert 60 < sim.apples().mean() < 95
     assert (sim.cells[:, sim.orchard_cells[:, 0], sim.orchard_cells[:, 1]] == APPLE).any()
+
+
+def test_one_copy_step_matches_copy_zero_of_a_batch():
+    """The one-copy (ParallelEnv) shortcuts -- growth, spawning, beams, eating -- change
+    the state exactly as the batched path does, below and above the depletion threshold."""
+    one, batch = Cleanup(num_envs=1), Cleanup(num_envs=3)
+    one.seed(4)
+    batch.seed(4)
+    one.reset()
+    batch.reset()
+    set_waste(one, 0)  # clean river: apples grow and waste spawns
+    set_waste(batch, 0)
+    rng = np.random.default_rng(1)
+    grew = spawned = depleted = 0
+    for t in range(400):
+        actions = rng.choice(9, size=(3, one.num_agents), p=[0.1] * 7 + [0.05, 0.25])
+        r1, _, _ = one.step(actions[:1])
+        r3, _, _ = batch.step(actions)
+        np.testing.assert_array_equal(r1[0], r3[0], err_msg=f"t={t}")
+        np.testing.assert_array_equal(one.cells[0], batch.cells[0], err_msg=f"t={t}")
+        np.testing.assert_array_equal(one.pos[0], batch.pos[0])
+        np.testing.assert_array_equal(one.observe()[0], batch.observe()[0])
+        ev1, ev3 = one.last_events, batch.last_events
+        np.testing.assert_array_equal(ev1, ev3[ev3["env"] == 0])
+        spawned += int((ev1["kind"] == EventKind.SPAWN).sum())
+        grew += int(one.apples()[0] > 0)
+        depleted += int(one.waste_density()[0] >= one.config.depletion_threshold)
+    assert spawned > 10 and grew > 10 and depleted > 10  # every regime was exercised

@@ -333,3 +333,35 @@ def test_state_is_small():
     sim = Harvest(num_envs=1)
     state = sum(a.nbytes for a in (sim.cells, sim.pos, sim.ori, sim.removed_for, sim.cooldown))
     assert state < 2_000  # well under the 100 KB per copy budget
+
+
+@pytest.mark.parametrize("rules", ["ssd", "meltingpot"])
+def test_one_copy_step_matches_copy_zero_of_a_batch(rules):
+    """The one-copy (ParallelEnv) shortcuts -- regrowth draws, beams, eating, moves --
+    change the state exactly as the batched path does."""
+    one, batch = Harvest(num_envs=1, rules=rules), Harvest(num_envs=3, rules=rules)
+    one.seed(9)
+    batch.seed(9)
+    one.reset()
+    batch.reset()
+    # Thin the orchard so that many cells can regrow.
+    cut = np.random.default_rng(0).random(len(one.apple_cells)) < 0.6
+    for sim in (one, batch):
+        sim.cells[:, one.apple_r[cut], one.apple_c[cut]] = EMPTY
+    rng = np.random.default_rng(2)
+    regrown = 0
+    for t in range(300):
+        actions = rng.integers(0, one.action_space.n, size=(3, one.num_agents))
+        before = one.apples()[0]
+        r1, _, _ = one.step(actions[:1])
+        r3, _, _ = batch.step(actions)
+        np.testing.assert_array_equal(r1[0], r3[0], err_msg=f"t={t}")
+        np.testing.assert_array_equal(one.cells[0], batch.cells[0], err_msg=f"t={t}")
+        np.testing.assert_array_equal(one.pos[0], batch.pos[0])
+        np.testing.assert_array_equal(one.ori[0], batch.ori[0])
+        np.testing.assert_array_equal(one.observe()[0], batch.observe()[0])
+        ev1, ev3 = one.last_events, batch.last_events
+        np.testing.assert_array_equal(ev1, ev3[ev3["env"] == 0])
+        eaten = int((ev1["kind"] == EventKind.EAT).sum())
+        regrown += int(one.apples()[0] - before + eaten)
+    assert regrown > 20
