@@ -19,9 +19,10 @@ net + opponent model) and the same PPO without it, trained in the repeated priso
 dilemma against always-cooperate / always-defect / tit-for-tat co-players and evaluated
 against held-out trembling versions of those types, per seed.
 
-Budgets (minibatches x batch): fast random 3000 x 32 (lr 2e-3), goal 1500 x 16
-(lr 1e-3), false belief 1500 x 16 (lr 1e-3) with 16-channel nets; full: the paper's
-40k x 16 at lr 1e-4 (spec agents §1.4) with 32-channel nets. Writes ``results.json``
+Budgets (minibatches x batch): fast random 3000 x 32 (lr 2e-3), goal 600 x 16 (no
+mental net), false belief 500 x 16 (episodes recorded up to step 12, swaps at steps
+1-4), both lr 2e-3 with 8-channel nets; full: the paper's 40k x 16 at lr 1e-4 (spec
+agents §1.4) with 32-channel nets, mental nets and whole episodes. Writes ``results.json``
 and PNG plots to ``--out``.
 """
 
@@ -60,10 +61,12 @@ N_VALUES = (0, 1, 5, 10)
 BUDGETS = {
     "fast": {
         "random": dict(steps=3000, batch_size=32, lr=2e-3),
-        "goal": dict(steps=1500, batch_size=16, lr=1e-3),
-        "false_belief": dict(steps=1500, batch_size=16, lr=1e-3),
-        "channels": 16,
-        "eval_size": 1000,
+        "goal": dict(steps=600, batch_size=16, lr=2e-3),
+        "false_belief": dict(steps=500, batch_size=16, lr=2e-3),
+        "channels": 8,
+        "eval_size": 600,
+        "mental_goal": False,
+        "fb_episode_steps": 12,
     },
     "full": {
         "random": dict(steps=40_000, batch_size=16, lr=1e-4),
@@ -71,6 +74,8 @@ BUDGETS = {
         "false_belief": dict(steps=40_000, batch_size=16, lr=1e-4),
         "channels": 32,
         "eval_size": 5000,
+        "mental_goal": True,
+        "fb_episode_steps": None,
     },
 }
 
@@ -129,7 +134,12 @@ def run_goal(tier: str, seed: int, out: str) -> dict:
     budget = BUDGETS[tier]
     torch.manual_seed(seed)
     ds = TomDataset(GoalDirectedSpecies(0.01), past_mode="snapshot", seed=seed)
-    net = model_for(ds, channels=budget["channels"], char_lstm_size=budget["channels"] * 2)
+    net = model_for(
+        ds,
+        channels=budget["channels"],
+        char_lstm_size=budget["channels"] * 2,
+        mental=budget.get("mental_goal", True),
+    )
     t0 = time.time()
     rows = train_tomnet(
         net,
@@ -166,9 +176,14 @@ def run_false_belief(tier: str, seed: int, out: str) -> dict:
     results = {}
     for obs in ("sighted", "full"):
         torch.manual_seed(seed)
-        env = dict(observability=obs, swap_prob=0.5, swap_steps=(1, 6), window_size=5)
+        env = dict(observability=obs, swap_prob=0.5, swap_steps=(1, 4), window_size=5)
         ds = TomDataset(
-            GoalDirectedSpecies(0.01), env_kwargs=env, n_past_max=4, past_mode="snapshot", seed=seed
+            GoalDirectedSpecies(0.01),
+            env_kwargs=env,
+            n_past_max=4,
+            past_mode="snapshot",
+            episode_steps=budget.get("fb_episode_steps"),
+            seed=seed,
         )
         net = model_for(ds, channels=budget["channels"], char_lstm_size=budget["channels"] * 2)
         t0 = time.time()

@@ -104,7 +104,8 @@ register(
             ),
         ],
         description="Value-iteration agents with Dir(0.01) object rewards; single-snapshot "
-        "pasts; ResNet ToMnet (16 channels fast, 32 full) with mental net.",
+        "pasts; ResNet ToMnet (fast: 8 channels, no mental net, 600 x 16 minibatches; "
+        "full: 32 channels with the mental net, 40k x 16).",
     )
 )
 
