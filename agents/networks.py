@@ -113,10 +113,13 @@ class GridEncoder(nn.Module):
         self.output_size = config.feature_size
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        x = obs.permute(0, 3, 1, 2).float()
+        # Convert and scale in the observation's own (channels-last) layout with one new
+        # buffer, then view it as NCHW: same values and strides as permute-then-convert,
+        # without a second large temporary.
+        x = obs.float()
         if self.scale != 1.0:
-            x = x * self.scale
-        return self.fc(self.conv(x))
+            x = x.mul_(self.scale) if x is not obs else x * self.scale
+        return self.fc(self.conv(x.permute(0, 3, 1, 2)))
 
 
 class MLPEncoder(nn.Module):

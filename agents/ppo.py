@@ -32,6 +32,8 @@ from torch import nn
 from agents.actor_critic import ActorCriticPolicy
 from agents.policy import select_state
 
+DIAGNOSTICS = ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_frac")
+
 
 @dataclass
 class PPOConfig:
@@ -127,13 +129,9 @@ class PPO:
         with torch.no_grad():
             approx_kl = (((ratio - 1) - (new_logp - old_logp)) * weight).sum() / n
             clipfrac = (((ratio - 1).abs() > cfg.clip_coef).float() * weight).sum() / n
-        return loss, {
-            "policy_loss": pg_loss.item(),
-            "value_loss": v_loss.item(),
-            "entropy": ent.item(),
-            "approx_kl": approx_kl.item(),
-            "clip_frac": clipfrac.item(),
-        }
+            # diagnostics stay tensors; update() converts them once at the end
+            diagnostics = torch.stack([pg_loss, v_loss, ent, approx_kl, clipfrac])
+        return loss, diagnostics
 
     def _step(self, loss: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
@@ -171,7 +169,7 @@ class PPO:
         returns = columns(rollout.returns)
         starts = columns(rollout.episode_start)
         weight = torch.from_numpy(np.ascontiguousarray(mask[:, cols])).float()
-        stats: list[dict[str, float]] = []
+        stats: list[torch.Tensor] = []
         cfg = self.config
 
         if self.policy.recurrent:
@@ -182,26 +180,33 @@ class PPO:
                 perm = torch.randperm(C)
                 for s in range(0, C, mb):
                     j = perm[s : s + mb]
-                    state = tuple(x[j] for x in init)
+                    state = tuple(x.index_select(0, j) for x in init)
                     logits, values = net.sequence(
-                        obs[:, j], state, starts[:, j], None if cobs is None else cobs[:, j]
+                        obs.index_select(1, j),
+                        state,
+                        starts.index_select(1, j),
+                        None if cobs is None else cobs.index_select(1, j),
                     )
                     loss, st = self._loss(
                         logits,
                         values,
-                        actions[:, j],
-                        old_logp[:, j],
-                        adv[:, j],
-                        returns[:, j],
-                        weight[:, j],
+                        actions.index_select(1, j),
+                        old_logp.index_select(1, j),
+                        adv.index_select(1, j),
+                        returns.index_select(1, j),
+                        weight.index_select(1, j),
                     )
                     self._step(loss)
                     stats.append(st)
         else:
             flat = weight.reshape(-1) > 0
+            every = bool(flat.all())  # e.g. a shared policy: no gather needed
 
             def entries(x):
-                return None if x is None else x.reshape(-1, *x.shape[2:])[flat]
+                if x is None:
+                    return None
+                x = x.reshape(-1, *x.shape[2:])
+                return x if every else x[flat]
 
             obs_f, cobs_f = entries(obs), entries(cobs)
             act_f, logp_f, adv_f, ret_f = (
@@ -217,15 +222,26 @@ class PPO:
                 perm = torch.randperm(M)
                 for s in range(0, M, mb):
                     j = perm[s : s + mb]
+                    # index_select copies whole rows (memcpy); x[j] on a uint8 image
+                    # batch goes element by element and was ~15x slower
                     logits, values, _ = net.step(
-                        obs_f[j], (), None if cobs_f is None else cobs_f[j]
+                        obs_f.index_select(0, j),
+                        (),
+                        None if cobs_f is None else cobs_f.index_select(0, j),
                     )
                     loss, st = self._loss(
-                        logits, values, act_f[j], logp_f[j], adv_f[j], ret_f[j], ones[j]
+                        logits,
+                        values,
+                        act_f[j],
+                        logp_f[j],
+                        adv_f[j],
+                        ret_f[j],
+                        ones[: j.numel()],
                     )
                     self._step(loss)
                     stats.append(st)
-        out = {k: float(np.mean([s[k] for s in stats])) for k in stats[0]}
+        means = torch.stack(stats).mean(0).tolist()
+        out = dict(zip(DIAGNOSTICS, means))
         with torch.no_grad():
             v = rollout.values.reshape(T, B * N)[mask]
             r = rollout.returns.reshape(T, B * N)[mask]
