@@ -300,21 +300,34 @@ def move_agents(
         wants &= passable[tr, tc]
     else:
         wants &= passable[rows[:, None], tr, tc]
+    # Work on flat indices: agent (b, a) is entry b * N + a, a cell is b * H * W + r * W
+    # + c; every update below is then a 1-D take or put.
+    grid_flat = np.ascontiguousarray(occ).reshape(-1)
+    copy_cell = (rows * (H * W))[:, None]
+    cur = (copy_cell + pos[..., 0] * W + pos[..., 1]).ravel()
+    tgt = (copy_cell + tr * W + tc).ravel()
+    wants = wants.ravel()
+    moved = moved.ravel()
+    first = rows * N
     for k in range(N):
-        a = order[:, k]
-        w = wants[rows, a]
-        if not w.any():
+        s = first + order[:, k]
+        s = s[wants[s]]
+        if not len(s):
             continue
-        b = rows[w]
-        a = a[w]
-        r, c = tr[b, a], tc[b, a]
-        free = occ[b, r, c] < 0
-        b, a, r, c = b[free], a[free], r[free], c[free]
-        occ[b, pos[b, a, 0], pos[b, a, 1]] = -1
-        occ[b, r, c] = a
-        pos[b, a, 0] = r
-        pos[b, a, 1] = c
-        moved[b, a] = True
+        t = tgt[s]
+        free = grid_flat[t] < 0
+        s, t = s[free], t[free]
+        grid_flat[cur[s]] = -1
+        grid_flat[t] = s % N
+        cur[s] = t
+        moved[s] = True
+    moved = moved.reshape(B, N)
+    if moved.any():
+        cell = cur.reshape(B, N) - copy_cell
+        pos[..., 0] = cell // W
+        pos[..., 1] = cell % W
+    if not np.shares_memory(grid_flat, occ):
+        occ[...] = grid_flat.reshape(occ.shape)
     return moved
 
 

@@ -140,7 +140,10 @@ class BatchedRNG:
         keys = self.keys if idx is None else self.keys[idx]
         counters = self.counters if idx is None else self.counters[idx]
         env = np.asarray(env, dtype=np.int64)
-        base = _splitmix(keys[env] ^ _splitmix(counters[env]))
+        if len(env) > len(keys):  # hash each copy's base once, then spread it
+            base = _splitmix(keys ^ _splitmix(counters))[env]
+        else:
+            base = _splitmix(keys[env] ^ _splitmix(counters[env]))
         out = _splitmix(base ^ (np.asarray(element).astype(np.uint64) * _GOLDEN))
         if idx is None:
             self.counters += np.uint64(1)

@@ -406,8 +406,12 @@ class Cleanup(GridDilemma):
         river = np.take(cells, self.river_flat, axis=1)  # [B, 119] codes
         density = np.count_nonzero(river == WASTE, axis=1) / len(self.river_flat)
         self._grow_apples(cells, occ, self.apple_spawn_prob(density))
-        free_river = (river == RIVER) & (np.take(occ, self.river_flat, axis=1) < 0)
-        self._spawn_waste(free_river, self.waste_spawn_prob(density))
+        # Waste can only spawn in copies below the depletion threshold: look at those.
+        prob = self.waste_spawn_prob(density)
+        live = np.flatnonzero(prob > 0)
+        if len(live):
+            free_river = (river[live] == RIVER) & (np.take(occ[live], self.river_flat, axis=1) < 0)
+            self._spawn_waste(free_river, prob[live], live)
 
     def _grow_one(self, occ: np.ndarray) -> None:
         """:meth:`_grow_resources` for one copy (``occ`` flat): the same draws and
@@ -465,18 +469,21 @@ class Cleanup(GridDilemma):
         if not len(flat):
             return
         # One draw per orchard cell and copy, evaluated only where it can matter (a
-        # sparse draw gives the numbers the full draw would).
-        free = np.take(cells, flat, axis=1) != APPLE
-        free &= np.take(occ, flat, axis=1) < 0
-        free &= (prob > 0)[:, None]
+        # sparse draw gives the numbers the full draw would): free cells of the copies
+        # where apples can grow.
+        live = np.flatnonzero(prob > 0)
+        free = np.take(cells[live], flat, axis=1) != APPLE
+        free &= np.take(occ[live], flat, axis=1) < 0
         b, j = np.nonzero(free)
+        b = live[b]
         thresholds = probability_threshold(prob)[b]
         grow = (self.rng.bits_at(b, j) >> np.uint64(11)) < thresholds
         if grow.any():
             cells[b[grow], flat[j[grow]]] = APPLE
 
-    def _spawn_waste(self, free_river: np.ndarray, prob: np.ndarray) -> None:
-        """At most one new waste cell per copy among ``free_river`` (``bool[B, 119]``).
+    def _spawn_waste(self, free_river: np.ndarray, prob: np.ndarray, rows: np.ndarray) -> None:
+        """At most one new waste cell per copy among ``free_river`` (``bool[k, 119]``) of
+        the copies ``rows`` (``prob``: ``[k]``, their waste probabilities).
 
         SSD visits the M clean river cells in random order with one draw of probability
         p each, and the first success becomes waste. So some cell becomes waste with
@@ -485,17 +492,18 @@ class Cleanup(GridDilemma):
         Copies where p = 0 draw nothing (their counters do not move: reproducible).
         """
         free_count = np.count_nonzero(free_river, axis=1)
-        copies = np.flatnonzero((prob > 0) & (free_count > 0))
-        if not len(copies):
+        k = np.flatnonzero((prob > 0) & (free_count > 0))
+        if not len(k):
             return
+        copies = rows[k]
         u = self.rng.uniform((2,), copies)
-        m = free_count[copies]
-        spawn = u[:, 0] < 1.0 - (1.0 - prob[copies]) ** m
+        m = free_count[k]
+        spawn = u[:, 0] < 1.0 - (1.0 - prob[k]) ** m
         if spawn.any():
-            copies, u, m = copies[spawn], u[spawn], m[spawn]
+            k, copies, u, m = k[spawn], copies[spawn], u[spawn], m[spawn]
             kth = np.minimum((u[:, 1] * m).astype(np.int64), m - 1)  # uniform in [0, M)
             # Column of the kth free river cell of each copy.
-            j = (np.cumsum(free_river[copies], axis=1) > kth[:, None]).argmax(axis=1)
+            j = (np.cumsum(free_river[k], axis=1) > kth[:, None]).argmax(axis=1)
             r, c = self.river_cells[j, 0], self.river_cells[j, 1]
             self.cells[copies, r, c] = WASTE
             self.events.add(EventKind.SPAWN, copies, row=r, col=c, context=WASTE)

@@ -118,6 +118,38 @@ def test_moves_on_torus_wrap_and_inactive_agents_stay():
     assert not moved.any()
 
 
+def test_batched_moves_equal_one_copy_moves():
+    """The batched move resolution (flat indices) and the one-copy one (Python scalars)
+    apply the same rule: copy by copy, same positions, occupancy and ``moved``."""
+    rng = np.random.default_rng(4)
+    for trial in range(300):
+        B, N = int(rng.integers(2, 6)), int(rng.integers(1, 6))
+        H, W = (int(x) for x in rng.integers(2, 7, 2))
+        if H * W < N:
+            continue
+        pos = np.stack([rng.permutation(H * W)[:N] for _ in range(B)])
+        pos = np.stack([pos // W, pos % W], axis=-1).astype(np.int64)
+        active = None if trial % 2 else rng.random((B, N)) < 0.7
+        move = rng.integers(-1, 4, (B, N))
+        order = np.argsort(rng.random((B, N)), axis=1)
+        passable = rng.random((B, H, W)) < 0.8
+        wrap = trial % 5 == 0
+        occ = grid.occupancy(pos, (H, W), active)
+        got_pos, got_occ = pos.copy(), occ.copy()
+        if trial % 3 == 0:  # a non-contiguous occupancy array is updated in place too
+            got_occ = np.pad(occ, ((0, 0), (0, 0), (0, 2)), constant_values=9)[..., :W]
+        moved = grid.move_agents(got_pos, move, order, passable, got_occ, active, wrap)
+        for b in range(B):
+            one_pos, one_occ = pos[b : b + 1].copy(), np.ascontiguousarray(occ[b : b + 1])
+            one_act = None if active is None else active[b : b + 1]
+            one = grid.move_agents(
+                one_pos, move[b : b + 1], order[b : b + 1], passable[b], one_occ, one_act, wrap
+            )
+            np.testing.assert_array_equal(moved[b], one[0], err_msg=f"trial {trial} copy {b}")
+            np.testing.assert_array_equal(got_pos[b], one_pos[0])
+            np.testing.assert_array_equal(got_occ[b], one_occ[0])
+
+
 # ----------------------------------------------------------------------------- beams
 def _beam_cells(res):
     b, f, r, c = res.reached_cells()
