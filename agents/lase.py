@@ -11,8 +11,12 @@ development code as summarised in the agents spec §2):
    target ``r_i + gamma_sr * Q_i(o'_i, a')``;
 3. a **perspective-taking module** ``PT_i(o_i, j)`` that imagines co-player ``j``'s
    observation; ``j``'s action distribution is inferred by applying agent ``i``'s *own*
-   actor to the imagined observation (self-other modelling). Loss:
-   ``(1 - delta) CE(pi_i(PT_i(o_i, j)), a_j) + delta |PT_i(o_i, j) - o_i|_1``;
+   actor to the imagined observation (self-other modelling). The actor is the SR
+   network's **SR policy** head ``pi_mu``, trained on ``i``'s own extrinsic reward (the
+   dev code's ``ACself`` actor; loss ``-log pi_mu(a_i | o_i) * delta_SARSA``), not the
+   gift-trained policy that acts (``pt_lens="policy"`` is that variant, kept as an
+   ablation). PT loss, trained on the co-player's actual actions:
+   ``(1 - delta) CE(pi_mu(PT_i(o_i, j)), a_j) + delta |PT_i(o_i, j) - o_i|_1``;
 4. the **counterfactual social relationship**
    ``SR_ij = (Q_i(o_i, a) - E_{a'_j ~ pi^_j} Q_i(o_i, (a'_j, a_-j))) / range_a'_j Q_i``
    in ``[-1, 1]`` (:func:`agents.counterfactual.social_relationship`),

@@ -50,6 +50,10 @@ from training.lase import train_social  # noqa: E402
 torch.set_num_threads(1)
 
 IPD = {"preset": "lase_dev"}
+# Fast-tier updates (rollouts of 16 env copies x one whole episode) per experiment.
+FAST = {"ipd": 150, "gifts": 100, "dilemmas": 60, "cleanup": 300}
+# Fast-tier seeds: the IPD result is claimed per seed, so it runs three.
+FAST_SEEDS = {"ipd": [0, 1, 2], "gifts": [0], "dilemmas": [0], "cleanup": [0]}
 # Learning rates for the matrix-game runs: the dev code's 1e-4 / 5e-5 / 3e-5 need tens of
 # thousands of episodes; these reach the same regime in a few hundred updates.
 IPD_CONFIG = dict(
@@ -112,15 +116,21 @@ def run_ipd(args) -> dict:
             print(rows[-1], flush=True)
     lase = [r["eval_cooperation"] for r in rows if r["method"] == "lase"]
     selfish = [r["eval_cooperation"] for r in rows if r["method"] == "selfish"]
-    ok = np.mean(lase) >= 0.8 and np.mean(lase) > np.mean(selfish)
+    for r in rows:
+        if r["method"] == "lase":
+            r["pass"] = bool(r["eval_cooperation"] >= 0.8)
+    # every seed must reach 0.8 on its own: a mean over seeds could hide one-sided runs
+    ok = min(lase) >= 0.8 and np.mean(lase) > np.mean(selfish)
     return {
         "name": "ipd",
         "rows": rows,
         "curves": curves,
         "summary": {
             "lase_cooperation": float(np.mean(lase)),
+            "lase_cooperation_min": float(min(lase)),
+            "lase_seeds_at_least_0.8": f"{sum(c >= 0.8 for c in lase)}/{len(lase)}",
             "selfish_cooperation": float(np.mean(selfish)),
-            "target": "LASE >= 0.8 and > selfish (paper: ~0.93)",
+            "target": "every LASE seed >= 0.8 and LASE > selfish (paper: ~0.93)",
             "pass": bool(ok),
         },
     }
@@ -255,14 +265,14 @@ def run_cleanup(args) -> dict:
                 lr_policy=args.lr,
                 lr_sr=args.lr,
                 lr_pt=args.lr,
-                epsilon_episodes=max(1, args.dilemma_updates // 4),
+                epsilon_episodes=max(1, args.cleanup_updates // 4),
             )
             _, hist = train_social(
                 "cleanup_v0",
                 cfg,
                 env_kwargs=CLEANUP,
                 num_envs=args.num_envs,
-                updates=args.dilemma_updates,
+                updates=args.cleanup_updates,
                 seed=seed,
             )
             k = max(1, len(hist) // 5)
@@ -357,13 +367,16 @@ def _markdown(result: dict, files: list[str]) -> str:
     lines = [f"## {result['name']}", ""]
     rows = result["rows"]
     if rows:
-        keys = list(rows[0])
+        keys = list(dict.fromkeys(k for r in rows for k in r))
         lines.append("| " + " | ".join(keys) + " |")
         lines.append("|" + "---|" * len(keys))
         for r in rows:
             lines.append(
                 "| "
-                + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r.values())
+                + " | ".join(
+                    f"{v:.3f}" if isinstance(v, float) else str(v)
+                    for v in (r.get(k, "") for k in keys)
+                )
                 + " |"
             )
     lines += ["", "Summary: `" + json.dumps(result["summary"]) + "`", ""]
@@ -379,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--updates", type=int, default=None, help="IPD self-play updates")
     p.add_argument("--gift-updates", type=int, default=None)
     p.add_argument("--dilemma-updates", type=int, default=None)
+    p.add_argument("--cleanup-updates", type=int, default=None)
     p.add_argument("--num-envs", type=int, default=16)
     p.add_argument("--envs", nargs="+", default=None)
     p.add_argument("--methods", nargs="+", default=list(METHODS))
@@ -387,10 +401,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = p.parse_args(argv)
     full = args.tier == "full"
-    args.seeds = args.seeds or ([0, 1, 2, 3, 4] if full else [0])
-    args.updates = args.updates or (600 if full else 200)
-    args.gift_updates = args.gift_updates or (300 if full else 100)
-    args.dilemma_updates = args.dilemma_updates or (2000 if full else 50)
+    seeds = args.seeds
+    args.updates = args.updates or (600 if full else FAST["ipd"])
+    args.gift_updates = args.gift_updates or (300 if full else FAST["gifts"])
+    args.dilemma_updates = args.dilemma_updates or (2000 if full else FAST["dilemmas"])
+    args.cleanup_updates = args.cleanup_updates or (3000 if full else FAST["cleanup"])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = [
@@ -400,9 +415,13 @@ def main(argv: list[str] | None = None) -> int:
     runners = {"ipd": run_ipd, "gifts": run_gifts, "dilemmas": run_dilemmas, "cleanup": run_cleanup}
     for name in args.experiments:
         t0 = time.time()
+        args.seeds = seeds or ([0, 1, 2, 3, 4] if full else FAST_SEEDS[name])
         result = runners[name](args)
         files = _plots(result, out)
-        report.append(_markdown(result, files) + f"\n({time.time() - t0:.0f} s)\n")
+        section = _markdown(result, files) + f"\n({time.time() - t0:.0f} s)\n"
+        report.append(section)
+        # one file per experiment as well, so separate invocations do not overwrite
+        (out / f"{name}.md").write_text(report[0] + report[1] + "\n" + section)
         with open(out / f"{name}.json", "w") as f:
             json.dump(
                 {
