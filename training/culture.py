@@ -39,6 +39,8 @@ from socialenvs.core.registry import make_vec
 from socialenvs.culture import annealed_visibility
 from training.rollout import Matchmaker, RolloutCollector
 
+DEMO_INPUTS = ("alone", "code")
+
 
 def culture_network(hidden: int = 128, core: str = "gru") -> NetworkConfig:
     """The port of the notebooks' network (Dense 128 -> Dense 256 -> GRU 256, App. E),
@@ -318,6 +320,67 @@ class OpenLoopDemonstrators:
         return actions
 
 
+class TabulatedDemonstrators:
+    """Open-loop demonstrators of in-weights Memory Sequence, sampled from a table.
+
+    A member's input is constant (official ``MemSeq``: zeros with the visible flag set)
+    and its recurrent state restarts each episode, so its action distribution at step
+    ``t`` of an episode is the same in every episode: it is computed once (one network
+    pass per step of the horizon) and sampled per step, the same distribution as running
+    the network every step (:class:`OpenLoopDemonstrators`) at a fraction of the cost.
+
+    Args:
+        policies: the frozen :class:`ActorCriticPolicy` members.
+        num_envs: env copies.
+        demo_input: ``"alone"``: zeros with the flag 0, the input under which the members
+            were scored and selected (independent play, Alg. 3; our default); ``"code"``:
+            zeros with the visible flag 1, as the official notebook feeds them.
+        seed: seed of the sampling generator.
+    """
+
+    def __init__(self, policies, num_envs: int, demo_input: str = "alone", seed: int = 0):
+        if demo_input not in DEMO_INPUTS:
+            raise ValueError(
+                f"demo_input={demo_input!r} is not allowed; choose one of {DEMO_INPUTS}"
+            )
+        self.policies = policies
+        self.demo_input = demo_input
+        self.t = np.zeros(num_envs, dtype=np.int64)
+        self.cdf: np.ndarray | None = None  # [horizon, n, A]
+        self.rng = np.random.default_rng(seed)
+
+    def _tabulate(self, obs: np.ndarray, horizon: int) -> None:
+        obs = obs.copy()
+        if self.demo_input == "alone":
+            obs[:] = 0.0
+        tables = []
+        for j, p in enumerate(self.policies):
+            state = p.initial_state(1)
+            x = torch.as_tensor(obs[j : j + 1], dtype=torch.float32)
+            rows = []
+            with torch.no_grad():
+                for _ in range(horizon):
+                    logits, _, state = p.net.step(x, state, None)
+                    rows.append(torch.softmax(logits, -1)[0].numpy())
+            tables.append(np.stack(rows))
+        self.cdf = np.cumsum(np.stack(tables, 1), axis=-1)  # [horizon, n, A]
+
+    def probs(self) -> np.ndarray:
+        """Per-step action probabilities ``[horizon, n, A]`` (after the first call)."""
+        return np.diff(self.cdf, axis=-1, prepend=0.0)
+
+    def __call__(self, idx: np.ndarray, demo_obs: np.ndarray, trial_start: np.ndarray):
+        start = np.asarray(trial_start, dtype=bool)
+        self.t[idx[start]] = 0
+        t = self.t[idx]
+        if self.cdf is None or t.max() >= len(self.cdf):
+            self._tabulate(demo_obs[0], max(64, 2 * int(t.max()) + 1))
+        u = self.rng.random((len(idx), len(self.policies), 1))
+        actions = (self.cdf[t] < u).sum(-1)
+        self.t[idx] += 1
+        return np.minimum(actions, self.cdf.shape[-1] - 1)
+
+
 @dataclass
 class InWeightsResult:
     """Per generation: learning curves of each member, final scores, the selected ones."""
@@ -328,13 +391,22 @@ class InWeightsResult:
     baseline_score: float = float("nan")
 
 
-def _final_score(policy, env_id, env_kwargs, demos, num_envs, seed, episodes=2) -> float:
+def _demo_hook(demos, num_envs: int, demo_input: str, seed: int):
+    """Memory Sequence's in-weights demonstrator hook: tabulated for networks."""
+    if all(isinstance(d, ActorCriticPolicy) for d in demos):
+        return TabulatedDemonstrators(demos, num_envs, demo_input, seed)
+    return OpenLoopDemonstrators(demos, num_envs)
+
+
+def _final_score(
+    policy, env_id, env_kwargs, demos, num_envs, seed, episodes=2, demo_input="alone"
+) -> float:
     """Mean return of ``policy`` with the demonstrators hidden (independent play)."""
     venv = make_vec(env_id, num_envs=num_envs, **env_kwargs)
     venv.sim.set_visibility(0.0)
     two_agent = venv.num_agents == 2
     if not two_agent:
-        venv.sim.set_demonstrator(OpenLoopDemonstrators(demos, num_envs))
+        venv.sim.set_demonstrator(_demo_hook(demos, num_envs, demo_input, seed))
     obs, _ = venv.reset(seed=seed)
     states = [policy.initial_state(num_envs)]
     if two_agent:
@@ -360,7 +432,7 @@ def _final_score(policy, env_id, env_kwargs, demos, num_envs, seed, episodes=2) 
     return total / count
 
 
-def _train_member(env_id, env_kwargs, demos, ppo, steps, num_envs, hidden, seed):
+def _train_member(env_id, env_kwargs, demos, ppo, steps, num_envs, hidden, seed, demo_input):
     venv = make_vec(env_id, num_envs=num_envs, **env_kwargs)
     policy = new_policy(venv, hidden, seed=seed)
     total_iters = max(1, steps // (ppo.num_steps * num_envs))
@@ -374,7 +446,7 @@ def _train_member(env_id, env_kwargs, demos, ppo, steps, num_envs, hidden, seed)
         policies = [policy, demos[0]]
         mm = Matchmaker([0, 1])
     else:
-        venv.sim.set_demonstrator(OpenLoopDemonstrators(demos, num_envs))
+        venv.sim.set_demonstrator(_demo_hook(demos, num_envs, demo_input, seed))
         policies, mm = [policy], None
     curve = train_ppo(venv, policies, ppo, steps, seed, matchmaker=mm, on_progress=anneal)
     return policy, curve
@@ -393,18 +465,30 @@ def in_weights_generations(
     hidden: int = 64,
     seed: int = 0,
     baseline: bool = True,
+    demo_input: str = "alone",
 ) -> InWeightsResult:
     """Paper Alg. 3 plus the single-lifetime baseline of ``G x T`` steps.
 
     ``select="all_sorted"``: the next generation's ``num_demonstrators`` demonstrators are
-    the members sorted ascending by final score (Memory Sequence; needs
-    ``pop >= num_demonstrators``, the best fill the slots); ``"best"``: the best member
-    only (Goal Sequence's single demonstrator seat).
+    the members sorted ascending by final score (Memory Sequence: the paper shows all
+    members of the previous generation, App. C, so ``pop == num_demonstrators`` there; a
+    smaller population fills the slots in ascending order, repeating members);
+    ``"best"``: the best member only (Goal Sequence's single demonstrator seat).
+    Members are scored and selected by their return with the demonstrators hidden
+    (independent play). ``demo_input``: what Memory Sequence's open-loop members see as
+    demonstrators (:class:`TabulatedDemonstrators`).
     """
     if select not in ("all_sorted", "best"):
         raise ValueError(f"select={select!r} is not allowed; choose one of ['all_sorted', 'best']")
+    if demo_input not in DEMO_INPUTS:
+        raise ValueError(f"demo_input={demo_input!r} is not allowed; choose one of {DEMO_INPUTS}")
     probe = make_vec(env_id, num_envs=1, **env_kwargs)
-    n_demo = 1 if probe.num_agents == 2 else num_demonstrators
+    n_demo = 1 if probe.num_agents == 2 else int(probe.sim.num_demos)
+    if probe.num_agents != 2 and num_demonstrators != n_demo:
+        raise ValueError(
+            f"num_demonstrators={num_demonstrators!r} must equal the env's "
+            f"num_demonstrators={n_demo}"
+        )
     # Generation 0 learns next to randomly initialised networks (paper Alg. 3; code).
     demos = [
         new_policy(probe, hidden, f"random_{j}", seed=10_000 + seed * 100 + j).frozen()
@@ -416,18 +500,34 @@ def in_weights_generations(
         for p in range(pop):
             s = seed * 1000 + g * 10 + p
             policy, curve = _train_member(
-                env_id, env_kwargs, demos, ppo, steps_per_generation, num_envs, hidden, s
+                env_id,
+                env_kwargs,
+                demos,
+                ppo,
+                steps_per_generation,
+                num_envs,
+                hidden,
+                s,
+                demo_input,
             )
             members.append(policy)
             gen_curves.append(curve)
-            scores.append(_final_score(policy, env_id, env_kwargs, demos, 16, 777 + s))
+            scores.append(
+                _final_score(policy, env_id, env_kwargs, demos, 16, 777 + s, 2, demo_input)
+            )
         curves.append(gen_curves)
         finals.append(scores)
         ranked = [members[i].frozen(f"gen{g}_{i}") for i in np.argsort(scores, kind="stable")]
         if select == "best" or n_demo == 1:
             demos = [ranked[-1]]
         else:
-            demos = (ranked * n_demo)[-n_demo:] if len(ranked) < n_demo else ranked[-n_demo:]
+            # ascending; with fewer members than slots each fills an equal share
+            k = len(ranked)
+            demos = (
+                ranked[-n_demo:]
+                if k >= n_demo
+                else [ranked[i * k // n_demo] for i in range(n_demo)]
+            )
     result = InWeightsResult(curves, np.asarray(finals))
     if baseline:
         random_demos = [
@@ -443,9 +543,10 @@ def in_weights_generations(
             num_envs,
             hidden,
             seed * 1000 + 999,
+            demo_input,
         )
         result.baseline_curve = curve
         result.baseline_score = _final_score(
-            policy, env_id, env_kwargs, random_demos, 16, 777 + seed * 1000 + 999
+            policy, env_id, env_kwargs, random_demos, 16, 777 + seed * 1000 + 999, 2, demo_input
         )
     return result

@@ -100,3 +100,79 @@ def test_oracle_reference_line():
         follow_demonstrator=2,
     )
     assert oracle.mean() > rand.mean() + 0.5
+
+
+def _net_probs(policy, obs_row, horizon):
+    state = policy.initial_state(1)
+    x = torch.as_tensor(obs_row[None], dtype=torch.float32)
+    out = []
+    with torch.no_grad():
+        for _ in range(horizon):
+            logits, _, state = policy.net.step(x, state, None)
+            out.append(torch.softmax(logits, -1)[0].numpy())
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("demo_input", ["alone", "code"])
+def test_tabulated_demonstrators_match_the_network(demo_input):
+    venv = make_vec("memory_sequence_v0", num_envs=2, preset="in_weights", num_demonstrators=2)
+    members = [C.new_policy(venv, 16, seed=s).frozen() for s in (1, 2)]
+    hook = C.TabulatedDemonstrators(members, 2, demo_input, seed=0)
+    venv.sim.set_demonstrator(hook)
+    venv.reset(seed=0)
+    const = venv.sim.demonstrator_obs(np.arange(1))[0, 0]
+    assert const[-1] == 1.0, "the env feeds the code's constant input (flag set)"
+    fed = np.zeros_like(const) if demo_input == "alone" else const
+    probs = hook.probs()
+    for j, m in enumerate(members):
+        np.testing.assert_allclose(probs[:23, j], _net_probs(m, fed, 23), atol=1e-5)
+    # Sampling follows the table: a member that always proposes one digit per step.
+    hook.cdf = np.cumsum(np.eye(10)[np.arange(64) % 10][:, None].repeat(2, 1), axis=-1)
+    venv.reset(seed=1)
+    seen = [venv.sim.demo_actions.copy()]
+    for _ in range(22):
+        venv.step(np.zeros((2, 1), dtype=int))
+        seen.append(venv.sim.demo_actions.copy())
+    assert np.array_equal(np.stack(seen)[:, 0, 0], np.arange(23) % 10)
+    venv.step(np.zeros((2, 1), dtype=int))  # episode end: the clock restarts
+    assert (venv.sim.demo_actions == 0).all()
+
+
+def test_in_weights_generations_arguments():
+    ppo = PPOConfig(num_steps=8, epochs=1, minibatches=1, anneal_lr=False)
+    kwargs = {"preset": "in_weights", "num_demonstrators": 2}
+    with pytest.raises(ValueError, match="num_demonstrators"):
+        C.in_weights_generations("memory_sequence_v0", kwargs, ppo, 64, 1, 2, 5)
+    with pytest.raises(ValueError, match="demo_input"):
+        C.in_weights_generations("memory_sequence_v0", kwargs, ppo, 64, 1, 2, 2, demo_input="x")
+
+
+def test_in_weights_memory_sequence_anneals_and_selects():
+    torch.manual_seed(0)
+    ppo = PPOConfig(num_steps=23, epochs=1, minibatches=1, anneal_lr=False)
+    kwargs = {"preset": "in_weights", "num_demonstrators": 3}
+    res = C.in_weights_generations(
+        "memory_sequence_v0", kwargs, ppo, 4 * 23 * 3, 2, 2, 3, num_envs=4, hidden=16
+    )
+    assert res.final_scores.shape == (2, 2)
+    assert (res.final_scores >= -23).all() and (res.final_scores <= 23).all()
+    assert len(res.baseline_curve.returns) == 6, "baseline gets G x T steps"
+
+
+def test_member_training_sees_demonstrators_with_visibility_annealed_to_zero(monkeypatch):
+    seen = []
+    real_step = C.RolloutCollector.collect
+
+    def collect(self, num_steps):
+        rollout = real_step(self, num_steps)
+        seen.append(self.venv.sim.visibility_prob.copy())
+        return rollout
+
+    monkeypatch.setattr(C.RolloutCollector, "collect", collect)
+    venv = make_vec("memory_sequence_v0", num_envs=1, preset="in_weights", num_demonstrators=2)
+    demos = [C.new_policy(venv, 8, seed=s).frozen() for s in (1, 2)]
+    ppo = PPOConfig(num_steps=8, epochs=1, minibatches=1, anneal_lr=False)
+    kwargs = {"preset": "in_weights", "num_demonstrators": 2}
+    C._train_member("memory_sequence_v0", kwargs, demos, ppo, 2 * 8 * 5, 2, 8, 0, "alone")
+    p = np.array([s[0] for s in seen])
+    np.testing.assert_allclose(p, [1.0, 0.75, 0.5, 0.25, 0.0])
