@@ -164,13 +164,15 @@ def run_selection(names: list[str], tier: str, out: str, seed: int) -> dict[str,
         exp = REGISTRY[name]
         ctx = Context(out_dir=os.path.join(out, name), tier=tier, seed=seed)
         os.makedirs(ctx.out_dir, exist_ok=True)
-        t0 = time.perf_counter()
+        t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
         try:
             measured = exp.run(ctx)
             error = None
         except Exception:  # report, keep going with the other experiments
             measured, error = {}, traceback.format_exc()
         elapsed = time.perf_counter() - t0
+        cpu = time.process_time() - c0
+        load = (load0 + os.getloadavg()[0]) / 2
         plots = measured.pop("plots", []) if isinstance(measured, dict) else []
         rows = [(c, c.evaluate(measured)) for c in exp.checks]
         results[name] = {
@@ -180,6 +182,8 @@ def run_selection(names: list[str], tier: str, out: str, seed: int) -> dict[str,
                 for c, r in rows
             ],
             "seconds": elapsed,
+            "cpu_seconds": cpu,
+            "load_average": load,
             "error": error,
         }
         lines += [
@@ -187,7 +191,8 @@ def run_selection(names: list[str], tier: str, out: str, seed: int) -> dict[str,
             "",
             exp.description,
             "",
-            f"Run time: {elapsed:.0f} s.",
+            f"Run time: {elapsed:.0f} s wall-clock, {cpu:.0f} s CPU (load average "
+            f"{load:.1f} on {os.cpu_count()} cores).",
             "",
         ]
         if error:
