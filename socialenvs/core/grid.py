@@ -696,6 +696,7 @@ class EgocentricView:
         self.offsets = (self.delta[..., 0] * Wp + self.delta[..., 1]).reshape(4, vh * vw)
         self._offsets32 = self.offsets.astype(np.int32)
         self._canvas: np.ndarray | None = None
+        self._index_buffer = np.zeros(0, dtype=np.int32)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -717,6 +718,7 @@ class EgocentricView:
         ori: np.ndarray,
         agent_codes: np.ndarray | None = None,
         active: np.ndarray | None = None,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """Cell codes in every agent's window: ``uint8[b, N, vh, vw]``.
 
@@ -726,9 +728,13 @@ class EgocentricView:
             agent_codes: ``uint8[N]`` code drawn at each agent's cell (None: agents are
                 not drawn).
             active: ``bool[b, N]``: only active agents are drawn.
+            out: optional C-contiguous ``uint8[b, N, vh, vw]`` to write the codes into
+                (and return), e.g. a buffer the caller reuses across steps.
         """
         b, N = ori.shape
         vh, vw = self.spec.shape
+        if out is not None and (not out.flags.c_contiguous or out.shape != (b, N, vh, vw)):
+            raise ValueError(f"out must be a C-contiguous array of shape {(b, N, vh, vw)}")
         if self.wrap:
             grid = cells
             if agent_codes is not None:
@@ -737,7 +743,11 @@ class EgocentricView:
             d = self.delta[ori]  # [b, N, vh, vw, 2]
             r = (pos[:, :, None, None, 0] + d[..., 0]) % self.height
             c = (pos[:, :, None, None, 1] + d[..., 1]) % self.width
-            return grid[np.arange(b)[:, None, None, None], r, c]
+            codes = grid[np.arange(b)[:, None, None, None], r, c]
+            if out is not None:
+                out[...] = codes
+                return out
+            return codes
         canvas = self.canvas(cells).reshape(-1)
         Hp, Wp = self.padded_shape
         # Flat canvas index of every agent's cell; it places the agents' codes and is
@@ -756,8 +766,16 @@ class EgocentricView:
         # indexing at B=256 (less memory traffic, contiguous fast path).
         wide = b * Hp * Wp >= 2**31
         offsets = self.offsets if wide else self._offsets32
-        idx = np.take(offsets, ori, axis=0)  # [b, N, vh*vw]
+        # The index array lives in a buffer kept across calls: a fresh one of several
+        # MB per step (B=1024) costs page faults that can double the time of a step.
+        size = b * N * vh * vw
+        buffer = getattr(self, "_index_buffer", None)
+        if buffer is None or buffer.dtype != offsets.dtype or len(buffer) < size:
+            buffer = self._index_buffer = np.empty(size, dtype=offsets.dtype)
+        idx = np.take(offsets, ori, axis=0, out=buffer[:size].reshape(b, N, -1))
         idx += base.astype(offsets.dtype)[:, :, None]
+        if out is not None:
+            return np.take(canvas, idx, out=out.reshape(b, N, vh * vw)).reshape(b, N, vh, vw)
         return np.take(canvas, idx).reshape(b, N, vh, vw)
 
     @staticmethod

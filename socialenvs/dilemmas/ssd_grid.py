@@ -446,16 +446,23 @@ class GridDilemma(Sim):
             if len(ob):
                 cells = cells.copy()
                 cells[ob, orr, oc] = ocode
-        if len(idx) == self.num_envs:  # every copy, in order: no gathers needed
+        full = len(idx) == self.num_envs  # every copy, in order
+        if full:
             pos, ori, active = self.pos, self.ori, self.removed_for == 0
         else:
             pos, ori, active = self.pos[idx], self.ori[idx], self.removed_for[idx] == 0
         all_active = bool(active.all())
-        codes = self.view.gather(cells, pos, ori, self.agent_codes, None if all_active else active)
+        # The codes and the symbolic self-mask are intermediates: for the full batch
+        # they go to buffers kept across steps (fresh multi-MB arrays every step cost
+        # page faults, measured at up to half the time of a B=1024 step).
+        buffers = self._observe_buffers() if full else (None, None)
+        codes = self.view.gather(
+            cells, pos, ori, self.agent_codes, None if all_active else active, out=buffers[0]
+        )
         if self.config.obs_type == "rgb":
             obs = self._rgb_lookup(codes)
         else:
-            own = codes == self.agent_codes[None, :, None, None]
+            own = np.equal(codes, self.agent_codes[None, :, None, None], out=buffers[1])
             np.copyto(codes, np.uint8(self.self_code), where=own)
             obs = self._symbolic_lookup(codes)
         if not all_active:
@@ -463,6 +470,14 @@ class GridDilemma(Sim):
             # ordinary observation is (its own avatar is always in view).
             obs[~active] = 0
         return obs
+
+    def _observe_buffers(self) -> tuple[np.ndarray, np.ndarray]:
+        """Reused ``uint8`` codes and ``bool`` mask arrays ``[B, N, vh, vw]``."""
+        shape = (self.num_envs, self.num_agents, *self.view.shape)
+        buffers = getattr(self, "_obs_buffers", None)
+        if buffers is None or buffers[0].shape != shape:
+            buffers = self._obs_buffers = (np.empty(shape, np.uint8), np.empty(shape, bool))
+        return buffers
 
     # ------------------------------------------------------------------ rendering
     def _frame_codes(self, env: int) -> np.ndarray:

@@ -308,6 +308,26 @@ def test_view_on_torus_wraps():
     assert codes[0, 0, 0, 2] == 2 and (codes != 9).all()
 
 
+@pytest.mark.parametrize("wrap", [False, True])
+def test_gather_into_a_reused_buffer(wrap):
+    """``out=`` gives the codes a fresh gather gives, written into the caller's buffer;
+    batches of different sizes share the view's internal index buffer safely."""
+    rng = np.random.default_rng(0)
+    view = grid.EgocentricView(grid.ViewSpec.centred(2), 6, 7, 9, wrap=wrap)
+    out = np.empty((3, 2, 5, 5), np.uint8)
+    for b in (3, 1, 3, 2):
+        cells = rng.integers(0, 4, (b, 6, 7)).astype(np.uint8)
+        pos = np.stack([rng.integers(0, 6, (b, 2)), rng.integers(0, 7, (b, 2))], axis=-1)
+        ori = rng.integers(0, 4, (b, 2))
+        fresh = view.gather(cells, pos, ori, np.array([5, 6]))
+        if b == 3:
+            got = view.gather(cells, pos, ori, np.array([5, 6]), out=out)
+            assert got is out or np.shares_memory(got, out)
+            np.testing.assert_array_equal(out, fresh)
+    with pytest.raises(ValueError, match="out"):
+        view.gather(cells, pos, ori, out=np.empty((1, 2, 5, 5), np.uint8))
+
+
 # ----------------------------------------------------------------------------- lookups
 @pytest.mark.parametrize("channels", [1, 3, 4, 5, 8])
 def test_packed_lookups_equal_fancy_indexing(channels):

@@ -365,3 +365,22 @@ def test_one_copy_step_matches_copy_zero_of_a_batch(rules):
         eaten = int((ev1["kind"] == EventKind.EAT).sum())
         regrown += int(one.apples()[0] - before + eaten)
     assert regrown > 20
+
+
+@pytest.mark.parametrize("obs_type", ["rgb", "symbolic"])
+def test_observations_are_fresh_arrays_every_step(obs_type):
+    """Intermediates are kept in buffers across steps; the observations handed out are
+    not: an observation keeps its values after later steps (batched and one copy)."""
+    for num_envs in (1, 4):
+        sim = Harvest(num_envs=num_envs, obs_type=obs_type)
+        sim.seed(0)
+        sim.reset()
+        first = sim.observe()
+        kept = first.copy()
+        rng = np.random.default_rng(0)
+        for _ in range(5):
+            sim.step(rng.integers(0, 8, (num_envs, sim.num_agents)))
+            later = sim.observe()
+            assert not np.shares_memory(later, first)
+        np.testing.assert_array_equal(first, kept)
+        assert (later != kept).any()
