@@ -412,6 +412,16 @@ class BeamShape:
         return int(self.offsets.shape[1])
 
     @functools.cached_property
+    def row_offsets(self) -> np.ndarray:
+        """``int64[4, R, L]`` row part of ``offsets`` (contiguous)."""
+        return np.ascontiguousarray(self.offsets[..., 0])
+
+    @functools.cached_property
+    def col_offsets(self) -> np.ndarray:
+        """``int64[4, R, L]`` column part of ``offsets`` (contiguous)."""
+        return np.ascontiguousarray(self.offsets[..., 1])
+
+    @functools.cached_property
     def offset_lists(self) -> tuple:
         """``offsets`` as nested tuples of Python ints (the one-copy beam path)."""
         return tuple(
@@ -516,34 +526,44 @@ def cast_beams(
     if firing.shape[0] == 1:
         return _cast_beams_single(pos, ori, firing, shape, opaque, occ, absorb, wrap)
     env, firer = np.nonzero(firing)
-    off = shape.offsets[ori[env, firer]]  # [F, R, L, 2]
+    o = ori[env, firer]
     p = pos[env, firer]
-    r = p[:, None, None, 0] + off[..., 0]
-    c = p[:, None, None, 1] + off[..., 1]
+    r = shape.row_offsets[o]  # [F, R, L]
+    r += p[:, 0, None, None]
+    c = shape.col_offsets[o]
+    c += p[:, 1, None, None]
     if wrap:
         r %= H
         c %= W
         blocked = np.zeros(r.shape, dtype=bool)
     else:
-        blocked = (r < 0) | (r >= H) | (c < 0) | (c >= W)
+        # Off the map: a negative coordinate is a huge unsigned one (one test per axis).
+        blocked = r.view(np.uint64) >= H
+        blocked |= c.view(np.uint64) >= W
         if blocked.any():
             r = np.clip(r, 0, H - 1)
             c = np.clip(c, 0, W - 1)
-    bi = env[:, None, None]
-    blocked |= opaque[r, c] if opaque.ndim == 2 else opaque[bi, r, c]
-    agent = occ[bi, r, c]
-    stop_at = agent >= 0
+    # Flat cell indices: one 1-D take per lookup instead of 2-D/3-D fancy indexing.
+    cell = r * W
+    cell += c
+    batch_cell = cell + (env * (H * W))[:, None, None]
+    blocked |= np.take(opaque.reshape(-1), cell if opaque.ndim == 2 else batch_cell)
+    agent = np.take(occ.reshape(-1), batch_cell)
+    hit = agent >= 0
     if absorb is None:
         absorbed = np.zeros(r.shape, dtype=bool)
+        stopper = blocked | hit
     else:
-        absorbed = absorb[r, c] if absorb.ndim == 2 else absorb[bi, r, c]
-        stop_at = stop_at | absorbed
+        absorbed = np.take(absorb.reshape(-1), cell if absorb.ndim == 2 else batch_cell)
+        stopper = blocked | hit
+        stopper |= absorbed
     # A cell is reached when nothing before it on its ray stopped the beam and it is not
     # opaque itself: count the stoppers strictly before each cell along the ray.
-    stopper = blocked | stop_at
-    before = np.cumsum(stopper, axis=-1) - stopper
-    reached = (before == 0) & ~blocked
-    f, ray, step = np.nonzero(reached & (agent >= 0))
+    before = np.cumsum(stopper, axis=-1)
+    before -= stopper
+    reached = before == 0
+    reached &= ~blocked
+    f, ray, step = np.nonzero(reached & hit)
     return BeamResult(
         env=env,
         firer=firer,

@@ -442,7 +442,8 @@ def test_one_copy_beam_path_matches_batched_beams():
 
         both = grid.cast_beams(
             pair(pos), pair(ori), np.concatenate([firing, 0 * firing]), shape,
-            pair(opaque), pair(occ), pair(absorb), wrap,
+            pair(opaque) if trial % 2 else opaque[0], pair(occ),
+            absorb[0] if absorb is not None and trial % 5 == 1 else pair(absorb), wrap,
         )  # fmt: skip
         for name in ("env", "firer", "rows", "cols", "reached", "absorbed"):
             a, b = getattr(one, name), getattr(both, name)
