@@ -792,11 +792,14 @@ class EgocentricView:
         buffer = getattr(self, "_index_buffer", None)
         if buffer is None or buffer.dtype != offsets.dtype or len(buffer) < size:
             buffer = self._index_buffer = np.empty(size, dtype=offsets.dtype)
-        idx = np.take(offsets, ori, axis=0, out=buffer[:size].reshape(b, N, -1))
+        # mode="clip": every index is in range by construction (the padding holds every
+        # window), and numpy buffers ``out=`` in the default mode (measured 3x slower).
+        idx = np.take(offsets, ori, axis=0, out=buffer[:size].reshape(b, N, -1), mode="clip")
         idx += base.astype(offsets.dtype)[:, :, None]
         if out is not None:
-            return np.take(canvas, idx, out=out.reshape(b, N, vh * vw)).reshape(b, N, vh, vw)
-        return np.take(canvas, idx).reshape(b, N, vh, vw)
+            flat_out = out.reshape(b, N, vh * vw)
+            return np.take(canvas, idx, out=flat_out, mode="clip").reshape(b, N, vh, vw)
+        return np.take(canvas, idx, mode="clip").reshape(b, N, vh, vw)
 
     @staticmethod
     def _draw(grid, pos, agent_codes, active, pad) -> None:
