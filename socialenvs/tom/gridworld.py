@@ -62,7 +62,10 @@ new cell).
 ``U{min_walls..max_walls}`` straight segments, each horizontal or vertical with equal
 probability, of length ``U{2..max_segment_len}`` from a uniform interior start cell,
 clipped at the border (segment shapes are not given in the paper; our choice). The
-objects, the agent and the subgoal take distinct free cells.
+objects, the agent and the subgoal take distinct free cells, objects and subgoal at
+Manhattan distance >= ``min_start_distance`` (5) from the agent (our choice: no episode
+can end within 4 steps, and an agent next to an object reveals little; 0 gives the
+paper's uniform placement).
 
 ### Arguments
 
@@ -71,7 +74,7 @@ objects, the agent and the subgoal take distinct free cells.
 ``window_size`` (5; the paper's window size is not known to us), ``subgoal`` (False),
 ``subgoal_reward`` (1.0), ``move_cost`` (0.01), ``wall_cost`` (0.05),
 ``timeout_penalty`` (0.0), ``preferences`` (``"one_hot"``), ``observe_preference``
-(False), ``swap_prob`` (0.0), ``swap_steps`` ((1, 10)).
+(False), ``swap_prob`` (0.0), ``swap_steps`` ((1, 10)), ``min_start_distance`` (5).
 
 ### Version history
 
@@ -138,6 +141,9 @@ class TomGridworldConfig:
     """Probability that an episode has a swap event."""
     swap_steps: tuple[int, int] = (1, 10)
     """Range of steps (inclusive) after which the swap happens."""
+    min_start_distance: int = 5
+    """Objects and subgoal start at least this Manhattan distance from the agent (0: the
+    paper's uniform placement)."""
 
     PRESETS = {
         "random_agents": {},
@@ -164,6 +170,7 @@ class TomGridworldConfig:
             ("max_segment_len", 2),
             ("max_cycles", 1),
             ("window_size", 1),
+            ("min_start_distance", 0),
         ):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < low:
@@ -345,12 +352,20 @@ class TomGridworld(Sim):
         n_place = K + 1 + int(cfg.subgoal)
         if (free.sum(1) < n_place).any():  # pragma: no cover - walls are sparse
             raise ValueError("the walls leave too few free cells; lower max_walls")
-        cells = self.rng.choose(free, n_place, idx)
-        rc = np.stack([cells // S, cells % S], axis=-1)  # [b, n_place, 2]
+        agent = self.rng.choose(free, 1, idx)[:, 0]
+        ar, ac = agent // S, agent % S
+        flat = np.arange(S * S)
+        dist = np.abs(flat[None] // S - ar[:, None]) + np.abs(flat[None] % S - ac[:, None])
+        far = free & (dist >= int(cfg.min_start_distance)) & (flat[None] != agent[:, None])
+        # a copy whose agent is boxed in falls back to any free cell
+        short = far.sum(1) < n_place - 1
+        far[short] = free[short] & (flat[None] != agent[short, None])
+        cells = self.rng.choose(far, n_place - 1, idx)
+        rc = np.stack([cells // S, cells % S], axis=-1)  # [b, n_place - 1, 2]
         self.obj_pos[idx] = rc[:, :K]
-        self.pos[idx] = rc[:, K]
+        self.pos[idx] = np.stack([ar, ac], axis=-1)
         if cfg.subgoal:
-            self.subgoal_pos[idx] = rc[:, K + 1]
+            self.subgoal_pos[idx] = rc[:, K]
         self.subgoal_done[idx] = False
         self.consumed[idx] = -1
         self.swapped[idx] = False
