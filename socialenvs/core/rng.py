@@ -12,6 +12,8 @@ The idea is the one behind counter-based generators such as Philox and JAX's PRN
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _MASK64 = (1 << 64) - 1
@@ -103,7 +105,7 @@ class BatchedRNG:
 
     def bits(self, shape: tuple[int, ...], idx: np.ndarray | None = None) -> np.ndarray:
         """Raw uint64 draws of shape ``[len(idx), *shape]`` (all copies when ``idx`` is None)."""
-        n = int(np.prod(shape, dtype=np.int64))
+        n = math.prod(shape) if type(shape) is tuple else int(np.prod(shape, dtype=np.int64))
         if self.num_envs == 1 and (idx is None or np.size(idx) == 1):
             if n <= _SCALAR_MAX:
                 return self._bits_scalar(range(n)).reshape((1, *shape))

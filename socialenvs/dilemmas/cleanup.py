@@ -423,7 +423,7 @@ class Cleanup(GridDilemma):
         """
         cfg = self.config
         cells = self.cells.reshape(-1)
-        river = np.take(cells, self.river_flat)
+        river = cells.take(self.river_flat)
         density = int(np.count_nonzero(river == WASTE)) / len(self.river_flat)
         lo, hi = cfg.restoration_threshold, cfg.depletion_threshold
         flat = self.orchard_flat
@@ -439,9 +439,9 @@ class Cleanup(GridDilemma):
             p = cfg.apple_respawn_prob * (1.0 - frac)
             j = _NO_CELLS
             if p > 0:
-                free = np.take(cells, flat) != APPLE
-                free &= np.take(occ, flat) < 0
-                j = np.flatnonzero(free)
+                free = cells.take(flat) != APPLE
+                free &= occ.take(flat) < 0
+                j = free.nonzero()[0]
             bits = self.rng.bits_at(j, j)  # one copy: every draw is copy 0's
             threshold = math.ceil(min(max(p, 0.0), 1.0) * _TWO_53)
             grow = (bits >> np.uint64(11)) < np.uint64(threshold)
@@ -451,7 +451,7 @@ class Cleanup(GridDilemma):
         p = cfg.waste_spawn_prob if int(self.t[0]) + 1 > cfg.waste_spawn_delay else 0.0
         if not p > 0:
             return
-        free_river = np.flatnonzero((river == RIVER) & (np.take(occ, self.river_flat) < 0))
+        free_river = ((river == RIVER) & (occ.take(self.river_flat) < 0)).nonzero()[0]
         m = len(free_river)
         if not m:
             return

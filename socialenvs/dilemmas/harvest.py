@@ -244,10 +244,10 @@ class Harvest(GridDilemma):
         K = len(self.apple_flat)
         cells = self.cells.reshape(-1)
         apples = self._apple_buf[0]  # last entry: the always-empty sentinel
-        np.equal(np.take(cells, self.apple_flat), APPLE, out=apples[:K])
-        free = np.take(occ.reshape(-1), self.apple_flat) < 0
+        np.equal(cells.take(self.apple_flat), APPLE, out=apples[:K])
+        free = occ.reshape(-1).take(self.apple_flat) < 0
         free &= ~apples[:K]
-        j = np.flatnonzero(free)
+        j = free.nonzero()[0]
         k = apples[self.apple_neighbours[j]].sum(-1)
         if self._threshold_by_count[0] == 0:
             keep = k > 0

@@ -332,7 +332,7 @@ class GridDilemma(Sim):
         """:meth:`_eat` for one copy with Python scalars (same effects, same event order)."""
         cells, pos = self.cells[0], self.pos[0]
         eaters, rows, cols = [], [], []
-        for a in np.flatnonzero(moved[0]).tolist():
+        for a in moved[0].nonzero()[0].tolist():
             r, c = pos[a].tolist()
             if cells[r, c] == APPLE:
                 cells[r, c] = EMPTY
