@@ -35,6 +35,7 @@ import torch
 
 from socialenvs import make_vec
 from training.config import make_config
+from training.perf import keep_freed_memory
 from training.trainer import Trainer
 
 TARGET = 20_000
@@ -49,8 +50,10 @@ def measure(fn, min_seconds: float) -> tuple[float, float, int]:
     """
     fn()  # warm-up
     done, t0, c0 = 0, time.perf_counter(), time.process_time()
-    while time.perf_counter() - t0 < min_seconds:
+    while True:  # at least one call, however busy the machine
         done += fn()
+        if time.perf_counter() - t0 >= min_seconds:
+            break
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return done / wall, done / max(cpu, 1e-9), done
 
@@ -58,14 +61,23 @@ def measure(fn, min_seconds: float) -> tuple[float, float, int]:
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument(
-        "--threads", type=int, default=2, help="torch threads (the target is for 2 cores)"
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (1, as in training: 2 threads on a busy machine run ~10x slower)",
     )
     p.add_argument("--num-envs", type=int, default=32)
     p.add_argument("--obs-type", default="rgb", choices=["rgb", "symbolic"])
     p.add_argument("--seconds", type=float, default=20.0, help="minimum time per stage")
     p.add_argument("--set", action="append", default=[], help="extra config overrides")
     p.add_argument("--json", help="write the results here")
+    p.add_argument(
+        "--no-keep-freed-memory",
+        action="store_true",
+        help="leave glibc's malloc at its defaults (training.perf.keep_freed_memory)",
+    )
     args = p.parse_args(argv)
+    tuned = False if args.no_keep_freed_memory else keep_freed_memory()
     torch.set_num_threads(args.threads)
 
     env_kwargs = {"obs_type": args.obs_type, "max_cycles": 1000}
@@ -122,6 +134,7 @@ def main(argv: list[str] | None = None) -> dict:
         "target_train": TARGET,
         "cores": os.cpu_count(),
         "load_average": load,
+        "keep_freed_memory": tuned,
         **{f"{k}_agent_steps_per_s": v for k, v in results.items()},
         **{f"{k}_agent_steps_per_cpu_s": v for k, v in per_cpu.items()},
         "train_vs_target": results["train"] / TARGET,

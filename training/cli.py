@@ -30,6 +30,7 @@ import sys
 from agents.scripted import RandomPolicy, make_scripted, scripted_names
 from training.config import AGENTS, SHARING, make_config
 from training.evaluate import evaluate, metrics_table, plot_learning_curve, record_gif, summary
+from training.perf import keep_freed_memory
 from training.trainer import CHECKPOINT, Trainer
 
 
@@ -138,6 +139,7 @@ def final_evaluation(
 def train_main(argv: list[str]) -> int:
     args = _train_parser().parse_args(argv)
     progress = not args.no_progress
+    keep_freed_memory()  # this process is ours: no page-fault churn in PPO updates
     if args.resume:
         extra = [
             k
