@@ -13,8 +13,9 @@ Experiments:
 * ``ipd`` -- two LASE agents in the iterated prisoner's dilemma (``matrix_game_v0``,
   preset ``lase_dev``: R=4, S=0, T=5, P=1, 100 rounds), against two selfish A2C agents.
   Reference: the paper reports a cooperation rate of about 0.93 at convergence
-  (agents spec §2.4, [secondary]). We count it reproduced when LASE's final cooperation
-  rate (policy sampled without epsilon exploration) is >= 0.8 and above selfish A2C's.
+  (agents spec §2.4, [secondary]). We count it reproduced when *every seed's* final LASE
+  cooperation rate (policy sampled without epsilon exploration) is >= 0.8 and LASE is
+  above selfish A2C.
 * ``gifts`` -- one LASE agent against a fixed co-player (always-cooperate, random,
   always-defect). Reference ordering (paper, "fixed co-players"): LASE's gift weight
   toward always-cooperate > random > always-defect.
