@@ -40,13 +40,45 @@ BUDGET = {tier: t["steps"] for tier, t in TIERS.items()}
 EVAL_EPISODES = 8
 
 
+def plot_curves(rows: list[dict], env: str, max_cycles: int, png: str) -> None:
+    """Training curves from a run's ``progress.csv`` rows (one panel per metric)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = [
+        "episode/collective_return",
+        "episode/equality",
+        "episode/sustainability",
+        "episode/peace",
+        "episode/zaps",
+        "episode/apples_eaten",
+    ]
+    if any("episode/waste_cleaned" in r for r in rows):
+        keys.append("episode/waste_cleaned")
+    fig, axes = plt.subplots(2, 4, figsize=(13, 5))
+    for ax in axes.flat[len(keys) :]:
+        ax.set_visible(False)
+    for ax, k in zip(axes.flat, keys):
+        pts = [(r["env_steps"], r[k]) for r in rows if k in r and np.isfinite(r[k])]
+        if pts:
+            ax.plot(*zip(*pts))
+        ax.set_title(k.split("/")[1], fontsize=10)
+        ax.set_xlabel("env steps", fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(
+        f"independent PPO on {env}: mean over the training episodes ({max_cycles} steps) "
+        "that ended in each update",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    fig.savefig(png, dpi=72)
+    plt.close(fig)
+
+
 def _run(env: str) -> callable:
     def run(ctx: Context) -> dict:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         from agents.scripted import RandomPolicy
         from training.config import make_config
         from training.evaluate import evaluate
@@ -86,36 +118,13 @@ def _run(env: str) -> callable:
         out["train_env_steps"] = float(trainer.env_steps)
         out["train_agent_steps"] = float(trainer.env_steps * trainer.venv.num_agents)
         out["train_env_steps_per_s"] = float(trainer.steps_per_second)
-        rows = read_csv(os.path.join(ctx.out_dir, "progress.csv"))
-        keys = [
-            "episode/collective_return",
-            "episode/equality",
-            "episode/sustainability",
-            "episode/peace",
-            "episode/zaps",
-            "episode/apples_eaten",
-        ]
-        if any("episode/waste_cleaned" in r for r in rows):
-            keys.append("episode/waste_cleaned")
-        fig, axes = plt.subplots(2, 4, figsize=(13, 5))
-        for ax in axes.flat[len(keys) :]:
-            ax.set_visible(False)
-        for ax, k in zip(axes.flat, keys):
-            pts = [(r["env_steps"], r[k]) for r in rows if k in r and np.isfinite(r[k])]
-            if pts:
-                ax.plot(*zip(*pts))
-            ax.set_title(k.split("/")[1], fontsize=10)
-            ax.set_xlabel("env steps", fontsize=8)
-            ax.tick_params(labelsize=7)
-        fig.suptitle(
-            f"independent PPO on {env}: training episodes of "
-            f"{cfg.env_kwargs['max_cycles']} steps (per-episode totals)",
-            fontsize=10,
-        )
-        fig.tight_layout()
         png = os.path.join(ctx.out_dir, "curves.png")
-        fig.savefig(png, dpi=72)
-        plt.close(fig)
+        plot_curves(
+            read_csv(os.path.join(ctx.out_dir, "progress.csv")),
+            env,
+            cfg.env_kwargs["max_cycles"],
+            png,
+        )
         out["plots"] = [png]
         return out
 
