@@ -11,7 +11,7 @@ so the ratios show where time goes:
 Usage::
 
     python benchmarks/train_throughput.py                       # defaults below
-    python benchmarks/train_throughput.py --threads 2 --obs-type rgb --set ppo.epochs=4
+    python benchmarks/train_throughput.py --obs-type symbolic --set ppo.epochs=2
 
 Defaults: 5 agents, 15x15 views, B=32 copies, 128-step rollouts, PPO with 4 epochs of 4
 minibatches, the default CNN. Prints a markdown table and, with ``--json``, writes it.

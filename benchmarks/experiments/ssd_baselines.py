@@ -16,7 +16,7 @@ of untagged players) is 5 by construction; the zap count is the aggression measu
 
 Budgets (:data:`TIERS`): the fast tier trains for 120k env steps (600k agent-steps) with
 32 copies and 250-step training episodes, about one CPU-minute per experiment; the full
-tier for 5M env steps (25M agent-steps) with 1000-step episodes, about 30 CPU-minutes
+tier for 5M env steps (25M agent-steps) with 1000-step episodes, about 35 CPU-minutes
 per experiment at the same rate (hours of wall-clock time on a shared machine), still far
 below the published A3C budgets.
 """
@@ -28,10 +28,10 @@ import os
 import numpy as np
 from reproduce import Check, Context, Experiment, register
 
-# Per tier: env steps (summed over copies; x5 for agent-steps), env copies, rollout length
-# and training-episode length. The fast tier is ~1 CPU-minute of training per experiment
-# (about 3k env steps per CPU-second, measured with benchmarks/train_throughput.py's
-# machinery); the full tier is about 30 CPU-minutes per experiment at the same rate.
+# Per tier: env steps (summed over copies; x5 for agent-steps), env copies, rollout length,
+# training-episode length and evaluation-episode length. Measured fast tier (seed 0):
+# about 1 CPU-minute per experiment, training and evaluation (~2.4k env steps per
+# CPU-second); the full tier is about 35 CPU-minutes per experiment at that rate.
 TIERS = {
     "fast": dict(steps=120_000, num_envs=32, num_steps=64, max_cycles=250, eval_cycles=1000),
     "full": dict(steps=5_000_000, num_envs=32, num_steps=128, max_cycles=1000, eval_cycles=1000),
