@@ -110,7 +110,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from socialenvs.core import grid
-from socialenvs.core.config import check_range
+from socialenvs.core.config import check_int, check_range
 from socialenvs.core.events import EventKind
 from socialenvs.core.rng import probability_threshold
 from socialenvs.dilemmas.ssd_grid import (
@@ -123,7 +123,6 @@ from socialenvs.dilemmas.ssd_grid import (
     WASTE,
     GridDilemma,
     GridDilemmaConfig,
-    _positive_int,
 )
 
 #: Our own Cleanup map, 25 x 18, with the structure and counts of SSD's ``CLEANUP_MAP``.
@@ -306,9 +305,9 @@ class CleanupConfig(GridDilemmaConfig):
                 f"restoration_threshold={self.restoration_threshold!r} must be below "
                 f"depletion_threshold={self.depletion_threshold!r}"
             )
-        _positive_int("waste_spawn_delay", self.waste_spawn_delay, 0)
-        _positive_int("clean_beam_length", self.clean_beam_length)
-        _positive_int("clean_cooldown", self.clean_cooldown, 0)
+        check_int("waste_spawn_delay", self.waste_spawn_delay, 0)
+        check_int("clean_beam_length", self.clean_beam_length, 1)
+        check_int("clean_cooldown", self.clean_cooldown, 0)
         if self.clean_beam_width < 1 or self.clean_beam_width % 2 == 0:
             raise ValueError(
                 f"clean_beam_width={self.clean_beam_width!r} must be a positive odd integer"

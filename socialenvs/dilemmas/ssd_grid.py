@@ -23,7 +23,7 @@ import gymnasium
 import numpy as np
 
 from socialenvs.core import grid
-from socialenvs.core.config import check_choice
+from socialenvs.core.config import check_choice, check_int
 from socialenvs.core.events import EventKind
 from socialenvs.core.sim import Sim
 
@@ -131,19 +131,14 @@ class GridDilemmaConfig:
         check_choice("obs_type", self.obs_type, OBS_TYPES)
         check_choice("view", self.view, VIEWS)
         check_choice("action_set", self.action_set, ("ssd", "absolute", "fixed"))
-        _positive_int("num_agents", self.num_agents)
-        _positive_int("max_cycles", self.max_cycles)
-        _positive_int("view_radius", self.view_radius, 0)
-        _positive_int("beam_length", self.beam_length)
-        _positive_int("zap_cooldown", self.zap_cooldown, 0)
-        _positive_int("removal_duration", self.removal_duration, 0)
+        check_int("num_agents", self.num_agents, 1)
+        check_int("max_cycles", self.max_cycles, 1)
+        check_int("view_radius", self.view_radius, 0)
+        check_int("beam_length", self.beam_length, 1)
+        check_int("zap_cooldown", self.zap_cooldown, 0)
+        check_int("removal_duration", self.removal_duration, 0)
         if self.beam_width < 1 or self.beam_width % 2 == 0:
             raise ValueError(f"beam_width={self.beam_width!r} must be a positive odd integer")
-
-
-def _positive_int(name: str, value: Any, low: int = 1) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name}={value!r} must be an integer >= {low}")
 
 
 def check_probabilities(name: str, values: Any, length: int | None = None) -> tuple[float, ...]:

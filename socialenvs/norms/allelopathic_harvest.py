@@ -153,7 +153,7 @@ import gymnasium
 import numpy as np
 
 from socialenvs.core import grid
-from socialenvs.core.config import check_choice, check_range
+from socialenvs.core.config import check_choice, check_int, check_range
 from socialenvs.core.events import EventKind
 from socialenvs.core.sim import Sim
 
@@ -320,11 +320,6 @@ def parse_berry_map(rows: list[str]) -> grid.GridMap:
     return grid.parse_map(rows, {"P": FLOOR, "1": UNRIPE, "2": UNRIPE + 1, "3": UNRIPE + 2})
 
 
-def _int_at_least(name: str, value: Any, minimum: int) -> None:
-    if not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
-
-
 @dataclass
 class AllelopathicHarvestConfig:
     num_players: int = 16
@@ -383,8 +378,8 @@ class AllelopathicHarvestConfig:
     }
 
     def __post_init__(self) -> None:
-        _int_at_least("num_players", self.num_players, 1)
-        _int_at_least("max_cycles", self.max_cycles, 1)
+        check_int("num_players", self.num_players, 1)
+        check_int("max_cycles", self.max_cycles, 1)
         for name in (
             "min_time_to_ripen",
             "plant_cooldown",
@@ -392,9 +387,9 @@ class AllelopathicHarvestConfig:
             "freeze_duration",
             "recovery_time",
         ):
-            _int_at_least(name, getattr(self, name), 0)
+            check_int(name, getattr(self, name), 0)
         for name in ("plant_beam_length", "zap_beam_length", "respawn_delay"):
-            _int_at_least(name, getattr(self, name), 1)
+            check_int(name, getattr(self, name), 1)
         if self.zap_beam_width % 2 == 0 or self.zap_beam_width < 1:
             raise ValueError(
                 f"zap_beam_width={self.zap_beam_width!r} must be a positive odd integer"
