@@ -450,7 +450,10 @@ def antisocial_punishment_rate(unjust: np.ndarray, weights: np.ndarray | None = 
 
 
 def commons_outcomes(
-    harvests: np.ndarray, thresholds: np.ndarray, survived_months: int, max_months: int,
+    harvests: np.ndarray,
+    thresholds: np.ndarray,
+    survived_months: int,
+    max_months: int,
     sustainable_per_agent: float,
 ) -> dict[str, float]:
     """GovSim's metrics of one run (Piatti et al. 2024, §2).
