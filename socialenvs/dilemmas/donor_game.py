@@ -94,6 +94,7 @@ import numpy as np
 
 from socialenvs.core.config import check_choice, check_int, check_range
 from socialenvs.core.events import EventKind
+from socialenvs.core.layout import field_slices
 from socialenvs.core.sim import Sim
 from socialenvs.norms.sanctions import JUST, UNJUST
 
@@ -217,12 +218,8 @@ class DonorGame(Sim):
             ("trace", 3 * k),
             ("action_mask", A),
         ]
-        self.OBS_FIELDS: dict[str, slice] = {}
-        start = 0
-        for field, size in sizes:
-            self.OBS_FIELDS[field] = slice(start, start + size)
-            start += size
-        self.observation_space = gymnasium.spaces.Box(0.0, 1.0, (start,), np.float32)
+        self.OBS_FIELDS, obs_size = field_slices(sizes)
+        self.observation_space = gymnasium.spaces.Box(0.0, 1.0, (obs_size,), np.float32)
         self.action_space = gymnasium.spaces.Discrete(A)
         self.resources = np.zeros((B, N))
         # given[b, r, a]: fraction a gave (or spent punishing) as donor in round r.

@@ -92,6 +92,7 @@ import numpy as np
 
 from socialenvs.core.config import check_choice, check_int, check_range
 from socialenvs.core.events import EventKind
+from socialenvs.core.layout import field_slices
 from socialenvs.core.sim import Sim
 from socialenvs.norms.sanctions import JUST, UNJUST
 
@@ -181,12 +182,8 @@ class PublicGoods(Sim):
             ("punishments_given", N),
             ("action_mask", A),
         ]
-        self.OBS_FIELDS: dict[str, slice] = {}
-        start = 0
-        for field, size in sizes:
-            self.OBS_FIELDS[field] = slice(start, start + size)
-            start += size
-        self.observation_space = gymnasium.spaces.Box(0.0, 1.0, (start,), np.float32)
+        self.OBS_FIELDS, obs_size = field_slices(sizes)
+        self.observation_space = gymnasium.spaces.Box(0.0, 1.0, (obs_size,), np.float32)
         self.action_space = gymnasium.spaces.Discrete(A)
         self.contribution_values = np.linspace(0.0, c.endowment, int(c.contribution_levels))
         # seat[i, s] = the player s seats to the right of player i (egocentric order).
