@@ -58,3 +58,17 @@ def test_in_context_metrics_values():
     assert m["rl2_all_generations"] == 2.0, "RL² over all generations: its last K trials"
     m = culture.metrics("memseq_in_weights", RESULTS["memseq_in_weights"])
     assert m["generation_2"] == -5 and m["single_lifetime"] == -9.0
+
+
+def test_suite_runs_an_experiment_end_to_end(tmp_path, monkeypatch):
+    import dataclasses
+
+    reproduce, culture = _modules()
+    tiny = dataclasses.replace(culture.TIERS["smoke"], sweep_steps=1_024, instances=1)
+    monkeypatch.setitem(culture.TIERS, "fast", tiny)
+    res = reproduce.run_selection(["culture_memseq_oracle_sweep"], "fast", str(tmp_path), 0)
+    r = res["culture_memseq_oracle_sweep"]
+    assert r["error"] is None
+    assert {c["result"] for c in r["checks"]} <= {"pass", "fail"}
+    assert set(r["measured"]) >= {"plateau_0.33", "plateau_0.67", "plateau_0.86"}
+    assert (tmp_path / "culture_memseq_oracle_sweep" / "memseq_oracle_sweep_seed0.png").exists()
