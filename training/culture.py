@@ -370,11 +370,18 @@ class TabulatedDemonstrators:
         return np.diff(self.cdf, axis=-1, prepend=0.0)
 
     def __call__(self, idx: np.ndarray, demo_obs: np.ndarray, trial_start: np.ndarray):
+        if self.cdf is None:
+            self.obs = demo_obs[0].copy()
+        if not (demo_obs == self.obs).all():
+            raise ValueError(
+                "TabulatedDemonstrators needs a constant demonstrator input (in-weights "
+                "Memory Sequence, obs_own_feedback=False); use OpenLoopDemonstrators"
+            )
         start = np.asarray(trial_start, dtype=bool)
         self.t[idx[start]] = 0
         t = self.t[idx]
         if self.cdf is None or t.max() >= len(self.cdf):
-            self._tabulate(demo_obs[0], max(64, 2 * int(t.max()) + 1))
+            self._tabulate(self.obs, max(64, 2 * int(t.max()) + 1))
         u = self.rng.random((len(idx), len(self.policies), 1))
         actions = (self.cdf[t] < u).sum(-1)
         self.t[idx] += 1

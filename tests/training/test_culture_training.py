@@ -176,3 +176,12 @@ def test_member_training_sees_demonstrators_with_visibility_annealed_to_zero(mon
     C._train_member("memory_sequence_v0", kwargs, demos, ppo, 2 * 8 * 5, 2, 8, 0, "alone")
     p = np.array([s[0] for s in seen])
     np.testing.assert_allclose(p, [1.0, 0.75, 0.5, 0.25, 0.0])
+
+
+def test_tabulated_demonstrators_refuse_a_changing_input():
+    venv = make_vec("memory_sequence_v0", num_envs=2, demonstrators="external")
+    members = [C.new_policy(venv, 8, seed=s).frozen() for s in (1, 2, 3)]
+    venv.sim.set_demonstrator(C.TabulatedDemonstrators(members, 2))
+    venv.reset(seed=0)
+    with pytest.raises(ValueError, match="constant"):
+        venv.step(venv.sim.correct_digit()[:, None])
