@@ -91,7 +91,7 @@ from dataclasses import dataclass
 import gymnasium
 import numpy as np
 
-from socialenvs.core.config import check_choice
+from socialenvs.core.config import check_choice, check_int
 from socialenvs.core.events import EventKind
 from socialenvs.core.grid import DIRECTIONS, EAST, EgocentricView, ViewSpec, turn_agents
 from socialenvs.core.sim import Sim
@@ -180,8 +180,7 @@ class GoalSequenceConfig:
             ("oracle_noise_offset", 1),
         ):
             v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or v < low:
-                raise ValueError(f"{name}={v!r} must be an integer >= {low}")
+            check_int(name, v, low)
         if self.view_size % 2 == 0:
             raise ValueError(f"view_size={self.view_size!r} must be odd")
         if self.num_goals > self.grid_size**2 - 2:
@@ -192,8 +191,7 @@ class GoalSequenceConfig:
             raise ValueError(f"oracle_noise={self.oracle_noise!r} is out of range; allowed: [0, 1]")
         if self.max_cycles is None:
             self.max_cycles = self.num_trials * self.trial_len
-        if not isinstance(self.max_cycles, (int, np.integer)) or self.max_cycles < 1:
-            raise ValueError(f"max_cycles={self.max_cycles!r} must be an integer >= 1")
+        check_int("max_cycles", self.max_cycles, 1)
 
 
 class GoalSequence(Sim):

@@ -90,6 +90,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialenvs.core.config import check_int
 from socialenvs.culture.trials import TrialSim, check_trial_config
 
 IN_WEIGHTS = dict(
@@ -151,8 +152,7 @@ class MemorySequenceConfig:
         check_trial_config(self)
         for name in ("num_digits", "seq_len", "trial_len"):
             v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name}={v!r} must be an integer >= 1")
+            check_int(name, v, 1)
         if self.num_digits < 2:
             raise ValueError(f"num_digits={self.num_digits!r} must be >= 2")
         if self.trial_len > self.seq_len:
@@ -169,8 +169,7 @@ class MemorySequenceConfig:
             self.oracle_accuracy = acc
         if self.max_cycles is None:
             self.max_cycles = self.num_trials * self.trial_len
-        if not isinstance(self.max_cycles, (int, np.integer)) or self.max_cycles < 1:
-            raise ValueError(f"max_cycles={self.max_cycles!r} must be an integer >= 1")
+        check_int("max_cycles", self.max_cycles, 1)
 
 
 def oracle_accuracies(u: np.ndarray, m: float) -> np.ndarray:

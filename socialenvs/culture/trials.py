@@ -37,7 +37,7 @@ from collections.abc import Callable
 import gymnasium
 import numpy as np
 
-from socialenvs.core.config import check_choice
+from socialenvs.core.config import check_choice, check_int
 from socialenvs.core.events import EventKind
 from socialenvs.core.sim import Sim
 
@@ -77,15 +77,13 @@ def check_trial_config(cfg) -> None:
     check_choice("demonstrators", cfg.demonstrators, DEMONSTRATOR_MODES)
     check_choice("visibility", cfg.visibility, VISIBILITY_MODES)
     check_choice("demo_feedback", cfg.demo_feedback, DEMO_FEEDBACK)
-    if not isinstance(cfg.num_trials, (int, np.integer)) or cfg.num_trials < 1:
-        raise ValueError(f"num_trials={cfg.num_trials!r} must be an integer >= 1")
+    check_int("num_trials", cfg.num_trials, 1)
     if cfg.visibility == "trials" and cfg.num_trials < 2:
         raise ValueError(
             f"visibility='trials' needs num_trials >= 2, got {cfg.num_trials}; "
             "use visibility='external' for single-trial episodes"
         )
-    if not isinstance(cfg.num_demonstrators, (int, np.integer)) or cfg.num_demonstrators < 0:
-        raise ValueError(f"num_demonstrators={cfg.num_demonstrators!r} must be an integer >= 0")
+    check_int("num_demonstrators", cfg.num_demonstrators, 0)
 
 
 class TrialSim(Sim):

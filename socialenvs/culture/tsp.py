@@ -68,7 +68,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from socialenvs.core.config import check_choice
+from socialenvs.core.config import check_choice, check_int
 from socialenvs.culture.trials import TrialSim, check_trial_config
 
 SQRT2 = float(np.sqrt(2.0))
@@ -114,8 +114,7 @@ class TSPConfig:
     def __post_init__(self) -> None:
         check_trial_config(self)
         check_choice("demo_distance_from", self.demo_distance_from, ("start", "current"))
-        if not isinstance(self.num_cities, (int, np.integer)) or self.num_cities < 2:
-            raise ValueError(f"num_cities={self.num_cities!r} must be an integer >= 2")
+        check_int("num_cities", self.num_cities, 2)
         if self.oracle_temperature_scale <= 0:
             raise ValueError(
                 f"oracle_temperature_scale={self.oracle_temperature_scale!r} must be > 0"
@@ -130,8 +129,7 @@ class TSPConfig:
             self.oracle_temperature = temps
         if self.max_cycles is None:
             self.max_cycles = self.num_trials * self.num_cities
-        if not isinstance(self.max_cycles, (int, np.integer)) or self.max_cycles < 1:
-            raise ValueError(f"max_cycles={self.max_cycles!r} must be an integer >= 1")
+        check_int("max_cycles", self.max_cycles, 1)
 
 
 class TSP(TrialSim):

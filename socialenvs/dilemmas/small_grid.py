@@ -28,6 +28,7 @@ from __future__ import annotations
 import gymnasium
 import numpy as np
 
+from socialenvs.core.config import check_int
 from socialenvs.core.grid import ABSOLUTE_ACTIONS, DIRECTIONS, NO_MOVE, agent_palette, render_rgb
 from socialenvs.core.sim import Sim
 
@@ -201,8 +202,7 @@ def check_common(cfg) -> None:
     """Validation shared by the configs of the small grid games."""
     for name, low in (("grid_size", 2), ("num_agents", 2), ("view_radius", 1), ("max_cycles", 1)):
         v = getattr(cfg, name)
-        if not isinstance(v, (int, np.integer)) or v < low:
-            raise ValueError(f"{name}={v!r} must be an integer >= {low}")
+        check_int(name, v, low)
     if cfg.obs_type not in OBS_TYPES:
         raise ValueError(
             f"obs_type={cfg.obs_type!r} is not allowed; choose one of {list(OBS_TYPES)}"

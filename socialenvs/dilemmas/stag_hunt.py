@@ -73,6 +73,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialenvs.core.config import check_int
 from socialenvs.core.events import EventKind
 from socialenvs.dilemmas.small_grid import SmallGridGame, check_common
 
@@ -108,8 +109,7 @@ class StagHuntConfig:
         check_common(self)
         for name in ("num_stags", "num_hares"):
             v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"{name}={v!r} must be an integer >= 0")
+            check_int(name, v, 0)
         if self.num_stags + self.num_hares < 1:
             raise ValueError("num_stags + num_hares must be >= 1")
         if not isinstance(self.min_stag_hunters, (int, np.integer)) or not (

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from socialenvs import metrics
+from socialenvs.core.config import check_int
 from socialenvs.schelling.schelling import FOLLOW_RULE, Schelling
 
 
@@ -90,8 +91,7 @@ def run(num_envs: int = 20, seed: int = 0, max_steps: int = 500, **config: Any) 
     config = dict(config)
     if config.get("mode", "rule") != "rule":
         raise ValueError(f"mode={config['mode']!r}: run() plays the rule-based model; use 'rule'")
-    if not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
-        raise ValueError(f"max_steps={max_steps!r} must be an integer >= 1")
+    check_int("max_steps", max_steps, 1)
     config["max_cycles"] = int(max_steps)
     sim = Schelling(num_envs=num_envs, **config)
     cfg = sim.config
