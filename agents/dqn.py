@@ -66,11 +66,20 @@ class DQNConfig:
     """Fraction of the run over which epsilon decays linearly."""
     head_sizes: tuple[int, ...] = (64,)
     """Hidden layers of the Q head after the encoder."""
-    max_grad_norm: float = 10.0
-    """Gradient clipping norm."""
+    max_grad_norm: float | None = 10.0
+    """Gradient clipping norm (``None``: no norm clipping)."""
+    grad_clip_value: float | None = None
+    """Clamp every gradient element to ``[-v, v]`` (``None``: off), as Sert et al.'s code does."""
+    loss: str = "huber"
+    """TD loss: ``huber`` (smooth L1, as in Mnih et al. 2015's clipped error) or ``mse``."""
 
     def __post_init__(self) -> None:
         check_choice("dqn.target_update", self.target_update, ("hard", "soft"))
+        check_choice("dqn.loss", self.loss, ("huber", "mse"))
+        for name in ("max_grad_norm", "grad_clip_value"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"dqn.{name}={value!r} must be > 0 or None")
         self.head_sizes = tuple(int(h) for h in self.head_sizes)
         for name in (
             "lr",
@@ -230,10 +239,18 @@ class DQN:
         """One gradient step on a replay batch; updates the target network as configured."""
         q = self.policy.net(batch["obs"]).gather(1, batch["actions"].unsqueeze(1)).squeeze(1)
         target = self.td_target(batch)
-        loss = nn.functional.smooth_l1_loss(q, target)
+        if self.config.loss == "mse":
+            loss = nn.functional.mse_loss(q, target)
+        else:
+            loss = nn.functional.smooth_l1_loss(q, target)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(self.policy.net.parameters(), self.config.max_grad_norm)
+        params = self.policy.net.parameters()
+        if self.config.grad_clip_value is not None:
+            nn.utils.clip_grad_value_(params, self.config.grad_clip_value)
+            params = self.policy.net.parameters()
+        if self.config.max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
         self.optimizer.step()
         self.gradient_steps += 1
         cfg = self.config

@@ -134,7 +134,10 @@ def _coerce(key: str, value: Any, typ: Any) -> Any:
             raise ValueError(f"{key}={value!r} must be a mapping")
         return dict(value)
     if origin in (typing.Union, types.UnionType):
-        return value
+        args = [a for a in typing.get_args(typ) if a is not type(None)]
+        if value is None or value == "null" or len(args) != 1:
+            return None if value in (None, "null") else value
+        return _coerce(key, value, args[0])  # Optional[X]: X or null
     return value
 
 

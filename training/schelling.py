@@ -61,6 +61,10 @@ class SertConfig:
     gamma_rl: float = 0.98
     tau: float = 0.05
     buffer_size: int = 200_000
+    loss: str = "mse"
+    """TD loss; Sert et al.'s code uses MSE with every gradient element clamped to [-1, 1]."""
+    grad_clip_value: float | None = 1.0
+    """Per-element gradient clamp (``None``: off)."""
     eps_decay_fraction: float = 0.16
     """Decisions over which epsilon falls by 1/e, as a fraction of the run's total."""
     record_every: int = 10
@@ -148,6 +152,9 @@ def train_sert(cfg: SertConfig) -> SertResult:
         target_update="soft",
         tau=cfg.tau,
         head_sizes=(),
+        loss=cfg.loss,
+        grad_clip_value=cfg.grad_clip_value,
+        max_grad_norm=None,  # the code clamps elements, it does not clip the norm
     )
     policies = [sert_q_policy(sim.observation_space, cfg.view_radius, f"kind_{k}") for k in "AB"]
     policies[1].net.load_state_dict(policies[0].net.state_dict())  # identical init
