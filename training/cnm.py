@@ -44,6 +44,7 @@ from agents.ppo import PPO, PPOConfig
 from socialenvs import metrics
 from socialenvs.core.events import EventKind
 from socialenvs.core.registry import make_vec
+from socialenvs.wrappers.rewards import RewardTransform, RewardTransformVectorEnv
 from training.rollout import Matchmaker, Rollout, RolloutCollector
 
 SHARING = ("independent", "shared")
@@ -98,6 +99,7 @@ def train_cnm(
     threads: int = 1,
     on_rollout: Callable[[Rollout, Any], dict[str, float]] | None = None,
     log_every: int = 0,
+    reward_transform: RewardTransform | None = None,
 ) -> NormRun:
     """Train a population of PPO learners, with CNM motivation when ``cnm`` is given.
 
@@ -114,6 +116,10 @@ def train_cnm(
         threads: torch CPU threads.
         on_rollout: extra per-iteration measurements ``f(rollout, venv) -> dict``.
         log_every: print a line every ``log_every`` iterations (0: silent).
+        reward_transform: a :class:`~socialenvs.wrappers.rewards.RewardTransform` (e.g.
+            Fehr-Schmidt inequity aversion) applied to the env's rewards before the
+            learners see them; the history's ``reward_per_step`` is then the transformed
+            reward, its ``episode_*`` statistics stay the env's own.
     """
     if sharing not in SHARING:
         raise ValueError(f"sharing={sharing!r}; allowed: {SHARING}")
@@ -131,6 +137,8 @@ def train_cnm(
             )
         env_kwargs["record_opportunities"] = True
     venv = make_vec(env_id, num_envs=num_envs, **env_kwargs)
+    if reward_transform is not None:
+        venv = RewardTransformVectorEnv(venv, reward_transform)
     N = venv.num_agents
     n_pol = 1 if sharing == "shared" else N
     obs_space, n_act = venv.single_observation_space, int(venv.single_action_space.n)

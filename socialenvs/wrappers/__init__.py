@@ -7,8 +7,9 @@ Always available (numpy + gymnasium + pettingzoo only):
 * :func:`single_agent` -- a Gymnasium env for one seat against fixed co-players;
 * reward transforms for both the PettingZoo and the vector view
   (:mod:`socialenvs.wrappers.rewards`): :func:`GiftingWrapper` (zero-sum gifting),
-  :func:`InequityAversionWrapper` (Hughes et al. 2018), :func:`ProsocialWrapper`
-  (shared reward), and the pure functions behind them.
+  :func:`InequityAversionWrapper` (Hughes et al. 2018), :func:`FehrSchmidtWrapper`
+  (Fehr & Schmidt 1999 on accumulated payoffs), :func:`ProsocialWrapper` (shared
+  reward), and the pure functions behind them.
 
 Loaded on first use, because they need optional libraries:
 
@@ -26,6 +27,7 @@ import importlib
 from typing import Any
 
 from socialenvs.wrappers.rewards import (
+    FehrSchmidtWrapper,
     GiftingWrapper,
     InequityAversionWrapper,
     ProsocialWrapper,
@@ -54,6 +56,7 @@ __all__ = [
     "SingleAgentEnv",
     "single_agent",
     "GiftingWrapper",
+    "FehrSchmidtWrapper",
     "InequityAversionWrapper",
     "ProsocialWrapper",
     "RewardTransformParallelEnv",

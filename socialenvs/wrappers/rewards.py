@@ -1,4 +1,4 @@
-"""Reward transforms: zero-sum gifting, inequity aversion, prosocial (shared) reward.
+"""Reward transforms: zero-sum gifting, inequity aversion (two forms), prosocial reward.
 
 Each transform is written once, as a pure function on reward arrays ``[B, N]`` (``B``
 env copies, ``N`` agents), and applied to an environment by a thin wrapper for each view:
@@ -35,6 +35,17 @@ smoothed rewards ``e_j(t) = gamma * lam * e_j(t-1) + r_j(t)``::
 The smoothed rewards start at zero at each episode's start. Defaults ``alpha = 5``,
 ``beta = 0.05`` are the SSD repository's example flags; ``gamma = 0.99``, ``lam = 0.975``
 are our choice (the paper's smoothing value is not confirmed by any source we read).
+
+**Fehr-Schmidt utility of accumulated payoffs** (Fehr & Schmidt 1999, "A theory of
+fairness, competition, and cooperation", QJE 114:817, §II). Without smoothing or a
+per-step charge: with ``x_j`` the material payoff each agent accumulated since the start of
+the current *window* (the episode, or every ``window`` steps, e.g. one period of a staged
+game), ``U_i(x) = x_i - alpha/(N-1) sum_j max(x_j - x_i, 0) - beta/(N-1) sum_j max(x_i -
+x_j, 0)``, and each step pays the change ``U_i(x after) - U_i(x before)``. The rewards of
+a window therefore sum to exactly the Fehr-Schmidt utility of its total payoffs, however
+the environment splits payoffs into steps (a stage game whose payoffs arrive in bursts
+keeps Fehr & Schmidt's weights; Hughes et al.'s form charges the smoothed inequity at
+every step, so there the weight grows with the number of steps it persists).
 
 **Prosocial reward**: ``r~_i = (1 - p) r_i + p * mean_j r_j`` with prosociality
 ``p in [0, 1]``. ``p = 1`` is the fully shared reward (every agent gets the group mean;
@@ -133,6 +144,22 @@ def inequity_aversion_rewards(
     return u.astype(np.float32), e
 
 
+def fehr_schmidt_utility(payoffs: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+    """Fehr & Schmidt 1999 utility of material payoffs ``[B, N]`` (float64 ``[B, N]``).
+
+    ``U_i = x_i - alpha/(N-1) sum_{j != i} max(x_j - x_i, 0)
+    - beta/(N-1) sum_{j != i} max(x_i - x_j, 0)``; with one agent ``U = x``.
+    """
+    x = np.asarray(payoffs, dtype=np.float64)
+    n = x.shape[-1]
+    if n < 2:
+        return x.copy()
+    diff = x[:, None, :] - x[:, :, None]  # diff[b, i, j] = x_j - x_i
+    envy = np.maximum(diff, 0.0).sum(axis=-1)
+    guilt = np.maximum(-diff, 0.0).sum(axis=-1)
+    return x - (alpha * envy + beta * guilt) / (n - 1)
+
+
 # ---------------------------------------------------------------------- stateful transforms
 
 
@@ -210,6 +237,56 @@ class InequityAversionTransform(RewardTransform):
             rewards, self.smoothed, self.alpha, self.beta, self.gamma, self.lam
         )
         return u
+
+
+class FehrSchmidtTransform(RewardTransform):
+    """Fehr & Schmidt 1999 utility of the payoffs accumulated in the current window.
+
+    Each step pays ``U(x + r) - U(x)`` (:func:`fehr_schmidt_utility`), where ``x`` is
+    what every agent earned since the window started, so a window's rewards sum to the
+    Fehr-Schmidt utility of its total payoffs.
+
+    Args:
+        alpha, beta: disadvantageous / advantageous inequity weights (>= 0).
+        window: steps after which the accumulated payoffs restart (e.g. the steps of one
+            period of a staged game, so that each period is judged on its own, as in
+            Fehr & Schmidt's stage-game analysis); ``None``: the whole episode. Windows
+            count from each copy's episode start.
+
+    The defaults are :class:`InequityAversionTransform`'s (Hughes et al.'s example flags);
+    Fehr & Schmidt give a distribution of types, not one pair.
+    """
+
+    def __init__(self, alpha: float = 5.0, beta: float = 0.05, window: int | None = None):
+        for name, v in (("alpha", alpha), ("beta", beta)):
+            if not np.isfinite(v) or v < 0:
+                raise ValueError(f"{name}={v!r} must be a finite number >= 0")
+        if window is not None and (not isinstance(window, (int, np.integer)) or window < 1):
+            raise ValueError(f"window={window!r} must be a positive integer or None")
+        self.alpha, self.beta = float(alpha), float(beta)
+        self.window = None if window is None else int(window)
+        self.totals = np.zeros((0, 0))
+        self.steps = np.zeros(0, dtype=np.int64)
+
+    def reset(self, num_envs: int, num_agents: int) -> None:
+        super().reset(num_envs, num_agents)
+        self.totals = np.zeros((num_envs, num_agents))
+        self.steps = np.zeros(num_envs, dtype=np.int64)
+
+    def end_episode(self, idx: np.ndarray) -> None:
+        self.totals[idx] = 0.0
+        self.steps[idx] = 0
+
+    def apply(self, rewards: np.ndarray) -> np.ndarray:
+        before = self.totals
+        after = before + np.asarray(rewards, dtype=np.float64)
+        u = fehr_schmidt_utility(after, self.alpha, self.beta)
+        u -= fehr_schmidt_utility(before, self.alpha, self.beta)
+        self.totals = after
+        self.steps += 1
+        if self.window is not None:
+            self.totals[self.steps % self.window == 0] = 0.0
+        return u.astype(np.float32)
 
 
 class ProsocialTransform(RewardTransform):
@@ -317,6 +394,13 @@ def InequityAversionWrapper(  # noqa: N802
 ):
     """Hughes et al. 2018 inequity-averse rewards on either view."""
     return wrap_rewards(env, InequityAversionTransform(alpha, beta, gamma, lam))
+
+
+def FehrSchmidtWrapper(  # noqa: N802
+    env, alpha: float = 5.0, beta: float = 0.05, window: int | None = None
+):
+    """Fehr & Schmidt 1999 utility of accumulated payoffs on either view."""
+    return wrap_rewards(env, FehrSchmidtTransform(alpha, beta, window))
 
 
 def ProsocialWrapper(env, prosociality: float = 1.0):  # noqa: N802
