@@ -449,6 +449,43 @@ def antisocial_punishment_rate(unjust: np.ndarray, weights: np.ndarray | None = 
     return float(w[u].sum() / total) if total > 0 else float("nan")
 
 
+def punishment_by_deviation(
+    contributions: np.ndarray,
+    received: np.ndarray,
+    edges: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean punishment received by the deviation of a player's contribution from the mean
+    contribution of the other members of its group (Fehr & Gächter 2002, Nature 415:137:
+    punishment falls on those who contribute less than the others).
+
+    Args:
+        contributions: ``[M, N]`` contributions, one row per group and period.
+        received: ``[M, N]`` punishment received in the same period (points or payoff).
+        edges: bin edges of the deviation (default: width 6 centred on 0, -21..21, for an
+            endowment of 20).
+
+    Returns:
+        ``(mean received per bin float64[K], player-periods per bin int64[K])``; ``nan``
+        for empty bins.
+    """
+    c = np.asarray(contributions, dtype=np.float64)
+    r = np.asarray(received, dtype=np.float64)
+    if c.shape != r.shape or c.ndim != 2 or c.shape[1] < 2:
+        raise ValueError(
+            f"contributions and received must both be [M, N] with N >= 2; got {c.shape}, {r.shape}"
+        )
+    edges = np.arange(-21.0, 22.0, 6.0) if edges is None else np.asarray(edges, np.float64)
+    n = c.shape[1]
+    dev = c - (c.sum(axis=1, keepdims=True) - c) / (n - 1)
+    which = np.digitize(dev.ravel(), edges) - 1
+    keep = (which >= 0) & (which < len(edges) - 1)
+    k = len(edges) - 1
+    count = np.bincount(which[keep], minlength=k)[:k]
+    total = np.bincount(which[keep], weights=r.ravel()[keep], minlength=k)[:k]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / count, count
+
+
 def commons_outcomes(
     harvests: np.ndarray,
     thresholds: np.ndarray,

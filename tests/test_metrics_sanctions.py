@@ -37,3 +37,16 @@ def test_commons_outcomes_sustainable_and_greedy():
     assert greedy["survival_time"] == 1 and greedy["over_usage"] == 0.6
     assert greedy["efficiency"] == pytest.approx(100 / 600)
     assert greedy["equality"] < 1
+
+
+def test_punishment_by_deviation():
+    # one group-period: player 0 free-rides (deviation -20), the others contribute 20
+    # (deviation +20/3); only the free rider is punished
+    c = np.array([[0.0, 20.0, 20.0, 20.0], [10.0, 10.0, 10.0, 10.0]])
+    r = np.array([[9.0, 0.0, 0.0, 1.0], [0.0, 2.0, 0.0, 0.0]])
+    mean, count = metrics.punishment_by_deviation(c, r)
+    assert count.tolist() == [1, 0, 0, 4, 3, 0, 0]
+    assert mean[0] == 9.0 and mean[3] == 0.5 and mean[4] == pytest.approx(1 / 3)
+    assert np.isnan(mean[1])
+    with pytest.raises(ValueError, match="N >= 2"):
+        metrics.punishment_by_deviation(c[:, :1], r[:, :1])
