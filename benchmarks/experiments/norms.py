@@ -6,8 +6,12 @@ measured, pass or fail:
 
 * ``public_goods_punishment`` -- Fehr & Gächter 2002 (Nature 415:137): 4 players,
   endowment 20, MPCR 0.4, 6 periods; independent PPO learners with and without the 1:3
-  punishment stage. Target (an ordering): mean learned contribution with punishment >
-  without. Curves: contributions over training, and by period in evaluation.
+  punishment stage, inequity-averse (Fehr & Schmidt 1999 utility, the learners' reward)
+  and selfish (control: punishing is a second-order public good for them). Target (an
+  ordering): mean learned contribution of the inequity-averse learners with punishment
+  > without. Also reported: anti-social punishment rate, punishment received below vs
+  at/above the others' mean contribution, earnings per period. Curves: contributions
+  over training, by period in evaluation, punishment vs deviation.
 * ``commons_sanctions`` -- GovSim's commons (Piatti et al. 2024): 5 independent PPO
   learners with no sanction, an institutional fine and peer punishment; survival time,
   efficiency, equality and over-usage of evaluation runs (``metrics.commons_outcomes``).
@@ -77,6 +81,17 @@ def _smooth(x: np.ndarray, k: int = 5) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- public goods
+# Inequity-averse learners: Fehr & Schmidt (1999, QJE 114:817) utility of each period's
+# material payoffs, alpha 5 (envy) and beta 0.05 (guilt) as in Hughes et al. 2018's
+# disadvantageous-inequity-aversion setting (the SSD repository's example flags). With
+# N = 4 and the 1:3 technology, cooperators who match each other's punishment of a richer
+# free rider gain 2 (alpha + beta) / 3 - 1 > 0 per point when alpha + beta > 1.5 [derived].
+PG_INEQUITY_AVERSION = {"alpha": 5.0, "beta": 0.05}
+PG_MOTIVES = ("selfish", "inequity_averse")
+PG_PERIODS = 6
+PG_ENDOWMENT = 20.0
+
+
 def _contribution_probe(endowment: float):
     from socialenvs.core.events import EventKind
 
@@ -93,66 +108,119 @@ def _contribution_probe(endowment: float):
     return probe
 
 
+def _periods(ro, num_agents: int) -> tuple[np.ndarray, np.ndarray]:
+    """Contributions and punishment points received, ``[B, periods, N]`` each, from the
+    events of whole evaluation episodes (all copies start together)."""
+    from socialenvs.core.events import EventKind
+
+    B = ro.rewards.shape[1]
+    contrib, received = [], []
+    for ev in ro.events:
+        con = ev[ev["kind"] == int(EventKind.CONTRIBUTE)]
+        if con.size:
+            c = np.zeros((B, num_agents))
+            c[con["env"], con["actor"]] = con["value"]
+            contrib.append(c)
+            received.append(np.zeros((B, num_agents)))
+        pun = ev[ev["kind"] == int(EventKind.PUNISH)]
+        if pun.size:
+            np.add.at(received[-1], (pun["env"], pun["target"]), pun["value"])
+    return np.stack(contrib, axis=1), np.stack(received, axis=1)
+
+
 def run_public_goods(ctx: Context) -> dict:
+    """Selfish and inequity-averse PPO learners, each without and with punishment."""
     from agents.ppo import PPOConfig
     from socialenvs import metrics
     from socialenvs.core.events import EventKind
     from socialenvs.norms.sanctions import is_unjust
+    from socialenvs.wrappers.rewards import FehrSchmidtTransform
     from training.cnm import train_cnm
 
     plt = _plt()
     episodes = BUDGET["public_goods"][ctx.tier]
+    E = PG_ENDOWMENT
     out: dict = {}
-    curves, by_period = {}, {}
-    for punishment in ("none", "linear"):
-        kw = {"preset": "fehr_gaechter_2002", "punishment": punishment}
-        steps_per_ep = 6 * (4 if punishment == "linear" else 1)
-        ppo = PPOConfig(num_steps=48, lr=5e-4)
-        run = train_cnm(
-            "public_goods_v0",
-            kw,
-            None,
-            ppo=ppo,
-            num_envs=16,
-            steps=episodes * steps_per_ep,
-            seed=ctx.seed,
-            on_rollout=_contribution_probe(20.0),
-        )
-        curves[punishment] = (
-            [h["env_steps"] / steps_per_ep for h in run.history],
-            [h["contribution"] for h in run.history],
-        )
-        ro, _ = _play(run, EVAL_EPISODES, 10_000 + ctx.seed)
-        per = []
-        for e in ro.events:
-            c = e["value"][e["kind"] == int(EventKind.CONTRIBUTE)]
-            if c.size:
-                per.append(c.mean() / 20.0)
-        by_period[punishment] = per
-        tag = "punish" if punishment == "linear" else "none"
-        out[f"contribution_{tag}"] = float(np.mean(per))
-        out[f"last_period_contribution_{tag}"] = float(per[-1])
-        out[f"earnings_per_period_{tag}"] = float(ro.rewards.sum(axis=0).mean() / 6)
-        if punishment == "linear":
-            pun = np.concatenate([e[e["kind"] == int(EventKind.PUNISH)] for e in ro.events])
-            out["punish_points_per_period"] = float(pun["value"].sum() / (EVAL_EPISODES * 6 * 4))
-            out["antisocial_punishment_rate"] = metrics.antisocial_punishment_rate(
-                is_unjust(pun), pun["value"]
+    curves, by_period, by_dev = {}, {}, {}
+    for motive in PG_MOTIVES:
+        for punishment in ("none", "linear"):
+            tag = "punish" if punishment == "linear" else "none"
+            name = f"{tag}_{'ia' if motive == 'inequity_averse' else 'selfish'}"
+            kw = {"preset": "fehr_gaechter_2002", "punishment": punishment}
+            steps_per_period = 4 if punishment == "linear" else 1
+            steps_per_ep = PG_PERIODS * steps_per_period
+            transform = None
+            if motive == "inequity_averse":
+                transform = FehrSchmidtTransform(**PG_INEQUITY_AVERSION, window=steps_per_period)
+            run = train_cnm(
+                "public_goods_v0",
+                kw,
+                None,
+                ppo=PPOConfig(num_steps=48, lr=5e-4),
+                num_envs=16,
+                steps=episodes * steps_per_ep,
+                seed=ctx.seed,
+                on_rollout=_contribution_probe(E),
+                reward_transform=transform,
             )
-        out[f"train_seconds_{tag}"] = run.seconds
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+            curves[name] = (
+                [h["env_steps"] / steps_per_ep for h in run.history],
+                [h["contribution"] for h in run.history],
+            )
+            # Evaluation: whole episodes, material payoffs (no transform).
+            ro, _ = _play(run, EVAL_EPISODES, 10_000 + ctx.seed)
+            contrib, received = _periods(ro, 4)
+            per = contrib.mean(axis=(0, 2)) / E
+            by_period[name] = per
+            out[f"contribution_{name}"] = float(per.mean())
+            out[f"last_period_contribution_{name}"] = float(per[-1])
+            out[f"earnings_per_period_{name}"] = float(ro.rewards.sum(axis=0).mean() / PG_PERIODS)
+            if punishment == "linear":
+                pun = np.concatenate([e[e["kind"] == int(EventKind.PUNISH)] for e in ro.events])
+                # points assigned (= received) per player and period
+                out[f"punish_points_per_period_{name}"] = float(received.mean())
+                out[f"antisocial_punishment_rate_{name}"] = metrics.antisocial_punishment_rate(
+                    is_unjust(pun), pun["value"]
+                )
+                c2, r2 = contrib.reshape(-1, 4), received.reshape(-1, 4)
+                dev = c2 - (c2.sum(axis=1, keepdims=True) - c2) / 3
+                for side, mask in (("below", dev < 0), ("at_or_above", dev >= 0)):
+                    out[f"punishment_received_{side}_mean_{name}"] = (
+                        float(r2[mask].mean()) if mask.any() else float("nan")
+                    )
+                by_dev[name] = metrics.punishment_by_deviation(c2, r2)
+            out[f"train_seconds_{name}"] = run.seconds
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.4))
+    styles = {"none": "--", "punish": "-"}
+    colours = {"selfish": "tab:grey", "ia": "tab:blue"}
     for name, (x, y) in curves.items():
-        axes[0].plot(x[: len(_smooth(y))], _smooth(y), label=f"punishment={name}")
+        tag, motive = name.split("_")
+        ys = _smooth(y)
+        axes[0].plot(x[: len(ys)], ys, styles[tag], color=colours[motive], label=name)
     axes[0].set_xlabel("episodes (6 periods) trained")
     axes[0].set_ylabel("mean contribution / endowment")
     axes[0].set_title("contributions over training")
-    axes[0].legend()
+    axes[0].legend(fontsize=8)
     for name, per in by_period.items():
-        axes[1].plot(range(1, len(per) + 1), per, marker="o", label=f"punishment={name}")
+        tag, motive = name.split("_")
+        axes[1].plot(
+            range(1, len(per) + 1), per, styles[tag], color=colours[motive], marker="o", label=name
+        )
     axes[1].set_xlabel("period")
     axes[1].set_title("evaluation: contribution by period")
     axes[1].set_ylim(0, 1)
-    axes[1].legend()
+    axes[1].legend(fontsize=8)
+    centres = np.arange(-18.0, 19.0, 6.0)
+    for name, (mean, count) in by_dev.items():
+        ok = count > 0
+        axes[2].plot(
+            centres[ok], mean[ok], marker="o", color=colours[name.split("_")[1]], label=name
+        )
+    axes[2].set_xlabel("contribution minus the others' mean (MU)")
+    axes[2].set_ylabel("points received per period")
+    axes[2].set_title("evaluation: punishment vs deviation")
+    axes[2].legend(fontsize=8)
     fig.tight_layout()
     png = os.path.join(ctx.out_dir, "contributions.png")
     fig.savefig(png, dpi=90)
@@ -353,19 +421,32 @@ register(
         run=run_public_goods,
         checks=[
             Check(
-                "contribution_punish",
+                "contribution_punish_ia",
                 "greater",
-                other="contribution_none",
+                other="contribution_none_ia",
                 source="Fehr & Gächter 2002 (Nature 415:137): cooperation rises with "
-                "punishment and collapses without",
+                "punishment and collapses without; Fehr & Schmidt 1999 (QJE 114:817) explain "
+                "it with inequity-averse players, as modelled by these learners",
+            ),
+            Check(
+                "contribution_punish_selfish",
+                "greater",
+                other="contribution_none_selfish",
+                context=True,
+                source="control: for selfish players punishing is a second-order public "
+                "good (Fehr & Schmidt 1999 §IV), so the ordering is not expected",
             ),
         ],
         description=(
-            "Four independent PPO learners in `public_goods_v0` (4 players, E 20, MPCR 0.4, "
-            "6 periods) without punishment and with the 1:3 punishment stage; mean "
-            "contribution (share of the endowment) of 64 evaluation groups. "
-            f"Budget: {BUDGET['public_goods']['fast']} episodes per condition (fast), "
-            f"{BUDGET['public_goods']['full']} (full)."
+            "Independent PPO learners in `public_goods_v0` (4 players, E 20, MPCR 0.4, "
+            "6 periods, fixed group) without punishment and with the 1:3 punishment stage, "
+            "twice: inequity-averse learners (Fehr & Schmidt 1999 utility of each period's "
+            f"payoffs, alpha {PG_INEQUITY_AVERSION['alpha']:g}, beta "
+            f"{PG_INEQUITY_AVERSION['beta']:g}; the check) and selfish learners (the "
+            "second-order free-rider control). Mean contribution (share of the endowment) "
+            f"of {EVAL_EPISODES} evaluation groups, material payoffs. "
+            f"Budget: {BUDGET['public_goods']['fast']:,} episodes per condition (fast), "
+            f"{BUDGET['public_goods']['full']:,} (full)."
         ),
     )
 )

@@ -40,9 +40,12 @@ def test_public_goods_and_commons_runners(tmp_path, monkeypatch):
     monkeypatch.setattr(norms, "EVAL_EPISODES", 4)
     ctx = reproduce.Context(out_dir=str(tmp_path), tier="fast", seed=0)
     pg = norms.run_public_goods(ctx)
-    for k in ("contribution_none", "contribution_punish", "antisocial_punishment_rate"):
-        assert np.isfinite(pg[k])
-    assert 0 <= pg["contribution_none"] <= 1 and Path(pg["plots"][0]).exists()
+    for m in ("selfish", "ia"):
+        for k in ("contribution_none", "contribution_punish", "antisocial_punishment_rate_punish"):
+            assert np.isfinite(pg[f"{k}_{m}"])
+        assert 0 <= pg[f"contribution_none_{m}"] <= 1
+        assert pg[f"punish_points_per_period_punish_{m}"] > 0  # untrained learners punish
+    assert Path(pg["plots"][0]).exists()
     cm = norms.run_commons(ctx)
     for s in ("none", "fine", "peer"):
         assert 1 <= cm[f"survival_time_{s}"] <= 12
