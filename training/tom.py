@@ -42,6 +42,8 @@ class ToMTrainConfig:
     """Samples per minibatch."""
     lr: float = 1e-4
     """Adam learning rate."""
+    lr_end_factor: float = 1.0
+    """The learning rate decays linearly to ``lr * lr_end_factor`` over the run (1: constant)."""
     chunk: int = 256
     """Samples generated at once (then cut into minibatches)."""
     seed: int = 0
@@ -55,6 +57,10 @@ class ToMTrainConfig:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be >= 1")
         if not self.lr > 0:
             raise ValueError(f"lr={self.lr!r} must be > 0")
+        if not 0 < self.lr_end_factor <= 1:
+            raise ValueError(
+                f"lr_end_factor={self.lr_end_factor!r} is out of range; allowed: (0, 1]"
+            )
 
 
 def model_for(dataset: TomDataset, **overrides) -> ToMNet:
@@ -87,6 +93,9 @@ def train_tomnet(
     ``run_dir/progress.csv`` with a final ``run_dir/tomnet.pt`` when ``run_dir`` is set)."""
     torch.manual_seed(config.seed)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    schedule = torch.optim.lr_scheduler.LinearLR(
+        opt, 1.0, config.lr_end_factor, total_iters=max(config.steps - 1, 1)
+    )
     logger = RunLogger(run_dir, tensorboard=False) if run_dir else None
     rows: list[dict[str, float]] = []
     bar = None
@@ -104,6 +113,7 @@ def train_tomnet(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            schedule.step()
             acc.append(stats)
             step += 1
             if bar is not None:
@@ -217,7 +227,9 @@ def centroid_accuracy(embeddings: np.ndarray, labels: np.ndarray, seed: int = 0)
 
 
 def js_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Jensen-Shannon divergence (nats) between distributions along the last axis."""
+    """Jensen-Shannon divergence (nats) between distributions along the last axis
+    (computed in float64: float32 rounding alone is of order 1e-8)."""
+    p, q = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
     m = 0.5 * (p + q)
 
     def kl(a, b):

@@ -162,6 +162,9 @@ class TomDataset:
         past_mode: ``"trajectory"`` (whole past episodes) or ``"snapshot"`` (one step).
         episode_steps: record at most this many steps per episode (default: all).
         sr_discounts: discounts of the SR targets.
+        query_steps: ``(lo, hi)``: draw query times uniformly from ``lo..hi`` (clipped to
+            the episode) instead of from the whole current episode, e.g. around the
+            swap steps of the false-belief test.
         seed: base seed.
     """
 
@@ -173,6 +176,7 @@ class TomDataset:
         past_mode: str = "trajectory",
         episode_steps: int | None = None,
         sr_discounts: tuple[float, ...] = SR_DISCOUNTS,
+        query_steps: tuple[int, int] | None = None,
         seed: int = 0,
     ):
         check_choice("past_mode", past_mode, ("trajectory", "snapshot"))
@@ -186,6 +190,12 @@ class TomDataset:
         self.past_mode = past_mode
         self.episode_steps = episode_steps
         self.sr_discounts = tuple(float(g) for g in sr_discounts)
+        if query_steps is not None:
+            lo, hi = (int(x) for x in query_steps)
+            if not 0 <= lo <= hi:
+                raise ValueError(f"query_steps={query_steps!r} must be (lo, hi) with 0 <= lo <= hi")
+            query_steps = (lo, hi)
+        self.query_steps = query_steps
         self.seed = int(seed)
         probe = TomGridworld(num_envs=1, **self.env_kwargs)
         self.grid_shape = (int(probe.config.grid_size),) * 2
@@ -248,7 +258,12 @@ class TomDataset:
             steps = np.ones((S, P, 1), dtype=bool)
         steps = steps & past_mask[..., None]
         length = cur.lengths
-        t_q = np.minimum((rng.random(S) * length).astype(np.int64), length - 1)
+        u = rng.random(S)
+        if self.query_steps is None:
+            t_q = np.minimum((u * length).astype(np.int64), length - 1)
+        else:
+            lo, hi = self.query_steps
+            t_q = np.minimum(lo + (u * (hi - lo + 1)).astype(np.int64), length - 1)
         rows = np.arange(S)
         current_mask = np.arange(T)[None, :] < t_q[:, None]
         consumption = np.zeros((S, self.num_objects), dtype=np.float32)

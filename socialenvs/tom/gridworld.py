@@ -53,7 +53,8 @@ every reset (reward 1, others 0); ``"external"`` keeps what
 
 With probability ``swap_prob`` per episode, at a step drawn uniformly from
 ``swap_steps`` (inclusive), two distinct objects drawn uniformly exchange cells at the
-end of that step (so the next observation shows it). :meth:`TomGridworld.swap_objects`
+end of that step (so the next observation shows it); with ``swap_preferred=True`` one
+of the two is always the agent's preferred object (the Sec. 3.4 setting). :meth:`TomGridworld.swap_objects`
 swaps on demand. Each swap emits two ``SWAP`` events (context = object, row/col = its
 new cell).
 
@@ -74,7 +75,8 @@ paper's uniform placement).
 ``window_size`` (5; the paper's window size is not known to us), ``subgoal`` (False),
 ``subgoal_reward`` (1.0), ``move_cost`` (0.01), ``wall_cost`` (0.05),
 ``timeout_penalty`` (0.0), ``preferences`` (``"one_hot"``), ``observe_preference``
-(False), ``swap_prob`` (0.0), ``swap_steps`` ((1, 10)), ``min_start_distance`` (5).
+(False), ``swap_prob`` (0.0), ``swap_steps`` ((1, 10)), ``swap_preferred`` (False),
+``min_start_distance`` (5).
 
 ### Version history
 
@@ -141,6 +143,9 @@ class TomGridworldConfig:
     """Probability that an episode has a swap event."""
     swap_steps: tuple[int, int] = (1, 10)
     """Range of steps (inclusive) after which the swap happens."""
+    swap_preferred: bool = False
+    """Every swap moves the agent's preferred object (exchanged with another drawn
+    uniformly), as in the Sec. 3.4 false-belief test; False: two objects drawn uniformly."""
     min_start_distance: int = 5
     """Objects and subgoal start at least this Manhattan distance from the agent (0: the
     paper's uniform placement)."""
@@ -427,7 +432,14 @@ class TomGridworld(Sim):
         swap = np.flatnonzero((self.swap_step == self.t + 1) & ~eaten)
         if swap.size:
             self.swapped[swap] = True
-            self.swap_objects(swap, self.swap_pair[swap, 0], self.swap_pair[swap, 1])
+            first, second = self.swap_pair[swap, 0], self.swap_pair[swap, 1]
+            if cfg.swap_preferred:
+                # the preferred object is known only now (external preferences are set
+                # after reset); the partner keeps its reset-time draw as an offset
+                offset = (second - first - 1) % K
+                first = self.preferred_object[swap]
+                second = (first + 1 + offset) % K
+            self.swap_objects(swap, first, second)
         self._update_belief(self._all)
         return rewards[:, None].astype(np.float32), eaten[:, None].copy()
 

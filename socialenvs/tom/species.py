@@ -200,6 +200,10 @@ class GoalDirectedSpecies(Species):
         changed = (state["known"] != known).any((1, 2)) | (sim.t == 0)
         if state["Q"] is None:
             changed[:] = True
+        else:
+            # A copy whose episode ended (an object consumed; the batched sim does not
+            # reset it) acts on nothing that matters until its next reset: no re-plan.
+            changed &= sim.consumed < 0
         if changed.any():
             rows = np.flatnonzero(changed)
             Q_rows = value_iteration(

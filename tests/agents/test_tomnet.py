@@ -106,3 +106,35 @@ def test_random_agents_fast_learning_towards_bayes():
     res = true_action_prob_by_n_past(net, ds, [0, 5], size=400)
     assert abs(res[0]["tomnet"] - res[0]["bayes"]) < 0.05
     assert res[5]["tomnet"] > 0.8 and res[5]["bayes"] > 0.9
+
+
+def test_conv_lstm_zero_state_shortcut_matches_the_full_cell():
+    from agents.tomnet import ConvLSTMCell
+
+    torch.manual_seed(0)
+    cell = ConvLSTMCell(6, 8)
+    x = torch.randn(3, 6, 11, 11)
+    zero = torch.zeros(3, 8, 11, 11)
+    for a, b in zip(cell(x, None), cell(x, (zero, zero))):
+        torch.testing.assert_close(a, b)
+
+
+def test_learning_rate_decays_linearly_to_the_end_factor():
+    ds = TomDataset(RandomSpecies(0.01), episode_steps=1, n_past_max=2, seed=0)
+    net = model_for(ds, variant="random")
+    cfg = ToMTrainConfig(steps=5, batch_size=4, lr=1e-3, lr_end_factor=0.1, chunk=8)
+    seen = []
+    orig = torch.optim.Adam.step
+
+    def spy(self, *a, **k):
+        seen.append(self.param_groups[0]["lr"])
+        return orig(self, *a, **k)
+
+    torch.optim.Adam.step = spy
+    try:
+        train_tomnet(net, ds, cfg)
+    finally:
+        torch.optim.Adam.step = orig
+    np.testing.assert_allclose(seen, np.linspace(1e-3, 1e-4, 5), rtol=1e-6)
+    with pytest.raises(ValueError, match="lr_end_factor"):
+        ToMTrainConfig(lr_end_factor=0.0)

@@ -1,0 +1,76 @@
+"""Options behind the false-belief test (Rabinowitz et al. 2018, Sec. 3.4): swaps that
+always move the preferred object, query times drawn around the swaps, and the
+edited-query divergence measured by ``training.tom.false_belief_divergence``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from socialenvs.tom.dataset import TomDataset
+from socialenvs.tom.gridworld import TomGridworld
+from socialenvs.tom.species import GoalDirectedSpecies
+from training.tom import ToMTrainConfig, false_belief_divergence, model_for, train_tomnet
+
+
+def test_swap_preferred_always_moves_the_preferred_object():
+    sim = TomGridworld(
+        num_envs=200, swap_prob=1.0, swap_steps=(1, 1), swap_preferred=True, max_walls=0
+    )
+    sim.seed(3)
+    sim.reset()
+    rng = np.random.default_rng(0)
+    sim.set_object_rewards(rng.dirichlet(np.full(4, 0.01), size=200))
+    before = sim.obj_pos.copy()
+    pref = sim.preferred_object
+    sim.step(np.zeros((200, 1), dtype=np.int64))  # stay: nothing consumed, swap at step 1
+    assert sim.swapped.all()
+    rows = np.arange(200)
+    moved = (sim.obj_pos != before).any(-1)  # [B, K]
+    assert moved[rows, pref].all()
+    assert (moved.sum(1) == 2).all()
+    # the partner is spread over the three other objects
+    partner = (moved & (np.arange(4)[None] != pref[:, None])).argmax(1)
+    assert (partner != pref).all() and len(np.unique(partner)) == 4
+
+
+def test_uniform_swaps_move_the_preferred_object_only_sometimes():
+    sim = TomGridworld(num_envs=200, swap_prob=1.0, swap_steps=(1, 1), max_walls=0)
+    sim.seed(3)
+    sim.reset()
+    before = sim.obj_pos.copy()
+    sim.step(np.zeros((200, 1), dtype=np.int64))
+    moved = (sim.obj_pos != before).any(-1)
+    share = moved[np.arange(200), sim.preferred_object].mean()
+    assert 0.3 < share < 0.7  # 3 of the 6 pairs contain a given object
+
+
+def test_query_steps_bound_the_query_times():
+    ds = TomDataset(GoalDirectedSpecies(), n_past_max=2, query_steps=(2, 4), seed=0)
+    b = ds.batch(64)
+    assert b.query_time.min() >= 2 and b.query_time.max() <= 4
+    assert len(np.unique(b.query_time)) == 3
+    assert (b.current_mask.sum(1) == b.query_time).all()
+    with pytest.raises(ValueError, match="query_steps"):
+        TomDataset(GoalDirectedSpecies(), query_steps=(3, 1))
+
+
+def test_false_belief_divergence_reports_every_kept_sample():
+    ds = TomDataset(
+        GoalDirectedSpecies(),
+        env_kwargs=dict(observability="sighted"),
+        n_past_max=2,
+        past_mode="snapshot",
+        episode_steps=6,
+        query_steps=(1, 3),
+        seed=0,
+    )
+    torch.manual_seed(0)
+    net = model_for(ds, channels=4, char_lstm_size=4)
+    train_tomnet(net, ds, ToMTrainConfig(steps=2, batch_size=4, chunk=8))
+    fb = false_belief_divergence(net, ds, size=24)
+    n = len(fb["distance"])
+    assert n > 0 and fb["js_action"].shape == (n,) and fb["js_sr"].shape == (n,)
+    assert (fb["js_action"] >= 0).all() and (fb["js_action"] <= np.log(2) + 1e-6).all()
+    assert (fb["distance"] >= 1).all()  # objects never share the agent's cell
