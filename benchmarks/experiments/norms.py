@@ -19,13 +19,18 @@ measured, pass or fail:
   that minutes of training mean something; GovSim's LLM agents have no such budget.
   Target: survival time with sanctions (best of fine / peer) > without.
 * ``allelopathic_cnm`` -- Vinitsky et al. 2023: CNM populations vs baseline PPO on
-  Allelopathic Harvest (fast tier: the ``small`` preset, 4 players, 10 x 12 torus,
-  500-step episodes; full tier: Melting Pot's 16 players, 30 x 29, 2000 steps). Both
+  Allelopathic Harvest (fast tier: the ``reduced`` preset, 4 players, 10 x 12 torus,
+  500-step episodes, ripening rate scaled by 29 so berries ripen about as often per
+  episode as on Melting Pot's map; full tier: Melting Pot's 16 players, 30 x 29, 2000
+  steps). Both
   populations train a disapproval classifier on the public sanction stream; only CNM
   agents are paid the pseudo-reward. Targets (orderings, paper §results as summarised
   in the spec, §2.6): collective return and monoculture fraction of CNM > baseline;
-  classifier balanced accuracy of CNM agents > 0.5 (better than chance). Curves:
-  monoculture fraction over evaluation episodes and over training.
+  classifier balanced accuracy of CNM agents >= 0.6 on the evaluation episodes'
+  sanction opportunities. Also reported: zaps per episode, share of zaps on grey
+  (free-rider) vs coloured (planter) targets, the colour x colour zap matrix and the
+  classifiers' prequential accuracy during training. Curves: monoculture fraction over
+  evaluation episodes and over training.
 * ``partner_choice_punishment`` -- Dasgupta & Musolesi (arXiv 2301.08278): staged DQN
   populations under no punishment and direct + third-party punishment (the runner of
   ``benchmarks/partner_choice_reproduce.py``). Target: cooperation(tpp_dp) >
@@ -38,6 +43,7 @@ fast tier is a few minutes on 2 CPU cores, the full tier hours.
 from __future__ import annotations
 
 import os
+import time
 import warnings
 
 import numpy as np
@@ -48,7 +54,7 @@ BUDGET = {
     # 4 steps, so the punishment condition gets 4x the steps for the same periods)
     "public_goods": {"fast": 4000, "full": 100_000},  # episodes (6 periods each)
     "commons": {"fast": 3000, "full": 100_000},  # episodes (12 months each)
-    "allelopathic": {"fast": 24_000, "full": 5_000_000},  # env steps
+    "allelopathic": {"fast": 600_000, "full": 5_000_000},  # env steps per population
     "partner_choice": {"fast": 60, "full": 2000},  # episodes
 }
 EVAL_EPISODES = 64
@@ -323,23 +329,30 @@ def run_allelopathic(ctx: Context) -> dict:
 
     plt = _plt()
     fast = ctx.tier == "fast"
-    kw = {"preset": "small"} if fast else {}
+    # Fast tier: the reduced game (env docstring, "Reduced game"): at Melting Pot's
+    # ripening rate the small map yields about 2 ripe berries per episode for the whole
+    # group, so the only reward is the -10 of removals and nothing is learned.
+    kw = {"preset": "reduced"} if fast else {}
     net = NetworkConfig(conv_channels=(8,), feature_size=64) if fast else NetworkConfig()
     ppo = PPOConfig(num_steps=128, lr=5e-4)
+    # 32 copies per rollout: the per-call cost of the four policies' forward passes is
+    # shared by 4x more env steps than with 8 (about 2x the env steps per CPU second).
+    num_envs = 32 if fast else 16
     out: dict = {}
-    mono_t, mono_train = {}, {}
+    mono_t, mono_train, zap_train = {}, {}, {}
     for name, shaping in (("baseline", False), ("cnm", True)):
+        cpu0 = time.process_time()
         run = train_cnm(
             "allelopathic_harvest_v0",
             kw,
             CNMConfig(shaping=shaping),
             ppo=ppo,
             network=net,
-            num_envs=8 if fast else 16,
+            num_envs=num_envs,
             steps=BUDGET["allelopathic"][ctx.tier],
             seed=ctx.seed,
         )
-        ev = evaluate_norms(run, episodes=8 if fast else 16, seed=10_000 + ctx.seed)
+        ev = evaluate_norms(run, episodes=EVAL_EPISODES, seed=10_000 + ctx.seed)
         for k in (
             "collective_return",
             "equality",
@@ -348,8 +361,13 @@ def run_allelopathic(ctx: Context) -> dict:
             "zaps",
             "zaps_on_free_riders",
             "classifier_balanced_accuracy",
+            "opportunities",
         ):
             out[f"{k}_{name}"] = float(ev.get(k, float("nan")))
+        out[f"train_zaps_per_agent_step_last_{name}"] = float(
+            np.mean([h["zaps_per_agent_step"] for h in run.history[-5:]])
+        )
+        out[f"cpu_seconds_{name}"] = time.process_time() - cpu0
         train_ba = [
             h["classifier_balanced_accuracy"]
             for h in run.history
@@ -363,13 +381,14 @@ def run_allelopathic(ctx: Context) -> dict:
             [h["env_steps"] for h in run.history],
             [h["monoculture"] for h in run.history],
         )
+        zap_train[name] = [h["zaps_per_agent_step"] for h in run.history]
         np.savetxt(
             os.path.join(ctx.out_dir, f"zap_colour_matrix_{name}.txt"),
             ev["zap_colour_matrix"],
             fmt="%d",
             header="rows: actor colour, cols: target colour (grey red green blue)",
         )
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.2))
     for name, m in mono_t.items():
         axes[0].plot(np.arange(1, len(m) + 1), m, label=name)
     axes[0].set_xlabel("step of evaluation episode")
@@ -381,6 +400,12 @@ def run_allelopathic(ctx: Context) -> dict:
     axes[1].set_xlabel("env steps trained")
     axes[1].set_title("end of each training rollout")
     axes[1].legend()
+    for name, (x, _) in mono_train.items():
+        axes[2].plot(x, zap_train[name], label=name)
+    axes[2].set_xlabel("env steps trained")
+    axes[2].set_ylabel("zaps per agent step")
+    axes[2].set_title("zapping during training")
+    axes[2].legend()
     fig.tight_layout()
     png = os.path.join(ctx.out_dir, "monoculture.png")
     fig.savefig(png, dpi=90)
@@ -510,9 +535,12 @@ register(
         description=(
             "Independent PPO learners with a disapproval classifier each (trained on the "
             "public OPPORTUNITY events); CNM agents get the pseudo-reward (alpha 0.2, beta "
-            "0.4), baseline agents do not. Fast tier: `small` preset (4 players, 10 x 12, "
-            f"500 steps), {BUDGET['allelopathic']['fast']:,} env steps per population; full "
-            f"tier: Melting Pot's 16-player map, {BUDGET['allelopathic']['full']:,} steps."
+            "0.4), baseline agents do not. Fast tier: `reduced` preset (4 players, 10 x 12, "
+            "500 steps, ripening rate x 29 so a berry ripens about as often per episode as on "
+            f"Melting Pot's map), 32 copies, {BUDGET['allelopathic']['fast']:,} env steps per "
+            "population (about 3.5 CPU minutes each); full tier: Melting Pot's 16-player map, "
+            f"{BUDGET['allelopathic']['full']:,} env steps per population (about 5-6 CPU hours "
+            f"each). {EVAL_EPISODES} evaluation episodes per population."
         ),
     )
 )

@@ -40,6 +40,20 @@ experiments; a custom map is a list of strings with ``1``/``2``/``3`` (berry col
   meets (our choice; berries do not block it). A berry is recoloured at most once per step
   (the first firer in this step's random order wins).
 
+### Reduced game (``preset="reduced"``)
+
+A smaller game with the same rules, for experiments that must finish in minutes on a
+CPU: ``map="small"`` (48 patches), 4 players (2 like red, 2 green), 500-step episodes,
+and ``ripen_base_rate`` scaled by ``(348 / 48) * (2000 / 500) = 29`` to 1.45e-4. The
+scaling keeps what a player experiences per episode: at the even split a berry ripens
+with probability 2.3e-3 per step, about 1.16 times per episode on average, as on
+Melting Pot's map (5.8e-4 per step over 2000 steps); monoculture still ripens 3 x
+faster than the even split; there are 12 berries per player (Melting Pot: 22). Without
+the scaling (``preset="small"``) a berry ripens on average once in 12,500 steps, about
+2 ripe berries per 500-step episode for the whole group, so the only reward a learner
+sees is the -10 of removals. Everything else (timers, beams, sanctions, marking) is
+unchanged. This is our reduction, not a Melting Pot configuration.
+
 ### Free-rider marking
 
 Players start grey ("newborn"). Recolouring a berry paints the planter in that colour.
@@ -294,6 +308,9 @@ CONTEXT_FIELDS = (
 )
 _CONTEXT_BITS = (1 << np.arange(CONTEXT_SIZE)).astype(np.int64)
 TASTES = ("half", "all_red", "alternate")
+# Melting Pot's baseRate scaled to the small map (48 instead of 348 berries) and to
+# 500-step instead of 2000-step episodes: 5e-6 * (348 / 48) * (2000 / 500) = 1.45e-4.
+REDUCED_RIPEN_BASE_RATE = 5e-6 * (348 / 48) * (2000 / 500)
 
 
 def zap_colours(context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -375,6 +392,14 @@ class AllelopathicHarvestConfig:
         "meltingpot": {},
         "meltingpot_2021": {"tastes": "all_red"},
         "small": {"map": "small", "num_players": 4, "max_cycles": 500},
+        # A documented reduction (module doc, "Reduced game"): the small map and 500-step
+        # episodes, ripening rate scaled by (348 / 48) x (2000 / 500) = 29.
+        "reduced": {
+            "map": "small",
+            "num_players": 4,
+            "max_cycles": 500,
+            "ripen_base_rate": REDUCED_RIPEN_BASE_RATE,
+        },
     }
 
     def __post_init__(self) -> None:
