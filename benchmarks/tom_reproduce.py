@@ -60,13 +60,14 @@ from training.tom import (  # noqa: E402
 N_VALUES = (0, 1, 5, 10)
 BUDGETS = {
     "fast": {
-        "random": dict(steps=3000, batch_size=32, lr=2e-3),
-        "goal": dict(steps=600, batch_size=16, lr=2e-3),
-        "false_belief": dict(steps=500, batch_size=16, lr=2e-3),
+        "random": dict(steps=3000, batch_size=32, lr=2e-3, lr_end_factor=0.05),
+        "goal": dict(steps=6000, batch_size=16, lr=2e-3, lr_end_factor=0.1),
+        "false_belief": dict(steps=3000, batch_size=16, lr=2e-3, lr_end_factor=0.1),
         "channels": 8,
         "eval_size": 600,
+        "random_eval_size": 2000,
         "mental_goal": False,
-        "fb_episode_steps": 12,
+        "fb_episode_steps": 8,
     },
     "full": {
         "random": dict(steps=40_000, batch_size=16, lr=1e-4),
@@ -76,6 +77,8 @@ BUDGETS = {
         "eval_size": 5000,
         "mental_goal": True,
         "fb_episode_steps": None,
+        "fb_swap_steps": (1, 10),
+        "fb_query_steps": (1, 14),
     },
 }
 
@@ -99,9 +102,13 @@ def run_random(alphas, tier: str, seed: int, out: str) -> dict:
         net = model_for(ds, variant="random")
         t0 = time.time()
         train_tomnet(
-            net, ds, ToMTrainConfig(seed=seed, chunk=budget.get("chunk", 512), **budget["random"])
+            net,
+            ds,
+            ToMTrainConfig(seed=seed, chunk=budget.get("chunk", 512), **budget["random"]),
+            run_dir=os.path.join(out, f"random_alpha{alpha:g}"),
         )
-        curve = true_action_prob_by_n_past(net, ds, N_VALUES, size=budget["eval_size"])
+        size = budget.get("random_eval_size", budget["eval_size"])
+        curve = true_action_prob_by_n_past(net, ds, N_VALUES, size=size)
         for n in N_VALUES:
             curve[n]["bayes_closed_form"] = float(bayes_expected_true_action_prob(alpha, n))
         results[f"{alpha:g}"] = {"curve": curve, "train_seconds": time.time() - t0}
@@ -145,6 +152,7 @@ def run_goal(tier: str, seed: int, out: str) -> dict:
         net,
         ds,
         ToMTrainConfig(seed=seed, chunk=budget.get("chunk", 128), log_every=100, **budget["goal"]),
+        run_dir=os.path.join(out, "goal"),
     )
     size = budget["eval_size"] // 2
     acc = consumption_accuracy_by_n_past(net, ds, N_VALUES, size=size)
@@ -171,49 +179,88 @@ def run_goal(tier: str, seed: int, out: str) -> dict:
 
 
 def run_false_belief(tier: str, seed: int, out: str) -> dict:
-    """Sec. 3.4: JS divergence of predictions after a swap, by distance, sighted vs full."""
+    """Sec. 3.4: JS divergence of predictions after a swap, by distance, sighted vs full.
+
+    Training data: value-iteration agents whose preferred object swaps with another
+    (``swap_preferred``) with probability 0.5 per episode at a step in ``fb_swap_steps``;
+    queries are drawn from ``fb_query_steps`` (around the swaps, where the test is made).
+    Test: fresh agents and episodes without swaps, queried at a step in
+    ``fb_swap_steps``; the query state is edited to swap the preferred object (as a swap
+    at that step would show it) and the predictions with and without it are compared.
+    """
     budget = BUDGETS[tier]
+    swap_steps = budget.get("fb_swap_steps", (1, 4))
     results = {}
     for obs in ("sighted", "full"):
         torch.manual_seed(seed)
-        env = dict(observability=obs, swap_prob=0.5, swap_steps=(1, 4), window_size=5)
+        env = dict(
+            observability=obs,
+            swap_prob=0.5,
+            swap_steps=swap_steps,
+            swap_preferred=True,
+            window_size=5,
+        )
+        common = dict(
+            n_past_max=budget.get("fb_n_past_max", 10),
+            past_mode="snapshot",
+            episode_steps=budget.get("fb_episode_steps"),
+        )
         ds = TomDataset(
             GoalDirectedSpecies(0.01),
             env_kwargs=env,
-            n_past_max=4,
-            past_mode="snapshot",
-            episode_steps=budget.get("fb_episode_steps"),
+            query_steps=budget.get("fb_query_steps", (1, 6)),
             seed=seed,
+            **common,
+        )
+        test = TomDataset(
+            GoalDirectedSpecies(0.01),
+            env_kwargs={**env, "swap_prob": 0.0},
+            query_steps=swap_steps,
+            seed=seed + 7919,
+            **common,
         )
         net = model_for(ds, channels=budget["channels"], char_lstm_size=budget["channels"] * 2)
         t0 = time.time()
-        train_tomnet(
+        rows = train_tomnet(
             net,
             ds,
             ToMTrainConfig(seed=seed, chunk=budget.get("chunk", 128), **budget["false_belief"]),
+            run_dir=os.path.join(out, f"false_belief_{obs}"),
         )
-        fb = false_belief_divergence(net, ds, size=budget["eval_size"])
+        fb = false_belief_divergence(net, test, size=budget["eval_size"])
         by_d = {}
-        for d in range(0, 10):
+        for d in range(0, 11):
             m = fb["distance"] == d
             if m.sum() >= 5:
-                by_d[d] = {"js_action": float(fb["js_action"][m].mean()), "n": int(m.sum())}
+                by_d[d] = {
+                    "js_action": float(fb["js_action"][m].mean()),
+                    "js_sr": float(fb["js_sr"][m].mean()),
+                    "n": int(m.sum()),
+                }
         inside = fb["distance"] <= 2
         results[obs] = {
             "by_distance": by_d,
             "js_inside": float(fb["js_action"][inside].mean()),
             "js_outside": float(fb["js_action"][~inside].mean()),
+            "js_sr_inside": float(fb["js_sr"][inside].mean()),
+            "js_sr_outside": float(fb["js_sr"][~inside].mean()),
+            "n_inside": int(inside.sum()),
+            "n_outside": int((~inside).sum()),
             "train_seconds": time.time() - t0,
+            "final_loss": rows[-1],
         }
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    for obs, r in results.items():
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for obs in ("sighted", "full"):
+        r = results[obs]
         ds_ = sorted(r["by_distance"])
-        ax.plot(ds_, [r["by_distance"][d]["js_action"] for d in ds_], "o-", label=f"{obs} agents")
-    ax.axvline(2.5, color="grey", ls=":", label="edge of the 5x5 window")
-    ax.set_xlabel("swap distance from agent (Chebyshev)")
-    ax.set_ylabel("D_JS(next-action prediction)")
-    ax.legend(fontsize=7)
+        for ax, key in zip(axes, ("js_action", "js_sr")):
+            ax.plot(ds_, [r["by_distance"][d][key] for d in ds_], "o-", label=f"{obs} agents")
+    for ax, what in zip(axes, ("next-action prediction", "SR prediction (gamma 0.99)")):
+        ax.axvline(2.5, color="grey", ls=":", label="edge of the 5x5 window")
+        ax.set_xlabel("swap distance from agent (Chebyshev)")
+        ax.set_ylabel(f"D_JS({what})")
+        ax.legend(fontsize=7)
     fig.tight_layout()
     path = os.path.join(out, "tomnet_false_belief.png")
     fig.savefig(path, dpi=120)
@@ -292,7 +339,7 @@ def main(argv=None) -> None:
     p.add_argument("--out", default="runs/tom")
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
+    torch.set_num_threads(1)
     if args.what == "random":
         res = run_random(args.alphas, args.tier, args.seed, args.out)
     elif args.what == "goal":

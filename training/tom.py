@@ -96,6 +96,8 @@ def train_tomnet(
     schedule = torch.optim.lr_scheduler.LinearLR(
         opt, 1.0, config.lr_end_factor, total_iters=max(config.steps - 1, 1)
     )
+    if run_dir:
+        os.makedirs(run_dir, exist_ok=True)
     logger = RunLogger(run_dir, tensorboard=False) if run_dir else None
     rows: list[dict[str, float]] = []
     bar = None
