@@ -221,3 +221,23 @@ def test_opportunity_events_carry_decision_and_context():
     s2.ori[0] = [1, 1, 1]
     s2.step(np.array([[ZAP, NOOP, NOOP]]))
     assert not (s2.last_events["kind"] == EventKind.OPPORTUNITY).any()
+
+
+def test_reduced_preset_ripens_as_often_per_episode_as_meltingpot():
+    """The ``reduced`` preset's scaled ripening rate: the share of berries ripe at the end
+    of an episode without eating (no-op players) matches Melting Pot's map over 2000
+    steps; the unscaled ``small`` preset ripens almost nothing in 500 steps."""
+    mp_p = 5e-6 * 116  # even split of Melting Pot's map
+    mp_ripe = 1 - (1 - mp_p) ** (2000 - 10)  # ~0.685 of berries ripe after an episode
+    ripe = {}
+    for preset in ("reduced", "small"):
+        s = _sim(num_envs=128, preset=preset)
+        assert s.num_agents == 4 and s.max_cycles == 500 and s.num_berries == 48
+        for _ in range(s.max_cycles - 1):  # the last step would auto-reset the copies
+            s.step(np.zeros((128, 4), dtype=int))
+        assert s.berry_counts()[0].tolist() == [16, 16, 16]  # nobody planted
+        ripe[preset] = s.ripe.mean()
+    assert ripe["reduced"] == pytest.approx(mp_ripe, abs=0.03)
+    assert ripe["small"] < 0.1
+    rate = ah.AllelopathicHarvestConfig.PRESETS["reduced"]["ripen_base_rate"]
+    assert rate == pytest.approx(5e-6 * 29)
