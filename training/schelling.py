@@ -15,8 +15,8 @@ PettingZoo step's: only agents that acted or died this iteration store one, and 
 the same iteration stores one transition with the summed reward and done = True (the
 code stores two, the second with a random action).
 
-Differences from the code, all documented choices: Huber loss and gradient-norm
-clipping of the shared DQN (the code: MSE and clamping each gradient to [-1, 1]); a
+As in the code: MSE TD loss with every gradient element clamped to [-1, 1]
+(``loss``, ``grad_clip_value``). Differences from the code, all documented choices: a
 replay capacity of ``buffer_size`` (the code: 1e6); epsilon = exp(-n / eps_decay) over
 the kind's decisions n, with ``eps_decay`` scaled to the run length (the code: 1e5 for
 5000 iterations of ~125 agents per kind, i.e. the same schedule when
