@@ -23,7 +23,7 @@ def _run(name: str, ctx: Context) -> dict:
     cache = {n: r for (n, seed), r in _CACHE.items() if seed == ctx.seed}
     r = culture.run(name, tier, ctx.seed, ctx.out_dir, cache)
     _CACHE[(name, ctx.seed)] = r
-    out = {"plots": [r["plot"]] if r.get("plot") else []}
+    out = {"plots": [r[k] for k in ("plot", "plot_curves") if r.get(k)]}
     out.update(culture.metrics(name, r))
     return out
 
