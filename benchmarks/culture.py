@@ -126,7 +126,7 @@ TIERS = {
         2_048, 3, 2, 16, 32, 1e-3, 32, 1_024, 3, 1, iw_gamma=0.0,
     ),
     "fast": Tier(
-        FAST_EXPERIMENTS, 360_000, 360_000, 80_000, 32, 64, 1e-3, 4, 64, 4, 4,
+        FAST_EXPERIMENTS, 2_000_000, 2_000_000, 80_000, 128, 64, 1e-3, 16, 64, 4, 4,
         10_240, 5, 5, 16, 32, 1e-3, 256, 8_192, 3, 2, iw_gamma=0.0,
     ),
     "full": Tier(
@@ -184,7 +184,7 @@ def _accumulation(env_id, base, gen0, tier, steps, ent, K, G, order, instance_ke
     )
     best = 0 if order == "descending" else 2  # oracles sorted: the most accurate one
     oracle = C.evaluate_trials(None, env_id, base, 500, 420, follow_demonstrator=best)
-    return {
+    out = {
         "generations": gens.scores.tolist(),
         "rl2_short": rl2_s.tolist(),
         "rl2_long": rl2_l.tolist(),
@@ -192,6 +192,13 @@ def _accumulation(env_id, base, gen0, tier, steps, ent, K, G, order, instance_ke
         "meta_train_curve": curve.returns,
         "seconds": time.time() - t0,
     }
+    if env_id == "memory_sequence_v0":
+        # Diagnostic (not a check): per-trial scores when the demonstrators know the first
+        # S digits; the last trial (alone) shows how much of what it copied the learner keeps.
+        known = [0, 4, 8, 16]
+        pt = C.prefix_transfer(learner, base, known, num_envs=256, seed=7)
+        out["prefix_transfer"] = {str(S): row.tolist() for S, row in zip(known, pt)}
+    return out
 
 
 def _ic_checks(r: dict, K: int) -> list[tuple[str, float, float, bool]]:

@@ -298,6 +298,70 @@ def evaluate_trials(
     return scores.mean(0)
 
 
+class KnownPrefixDemonstrators:
+    """Diagnostic demonstrators for in-context Memory Sequence: each proposes the correct
+    digit while the learner's position is below ``known`` and a uniformly random digit
+    from there on, like a previous-generation member that remembers the first ``known``
+    digits (not part of the paper; it measures what a learner keeps of what it is shown).
+
+    Args:
+        sim: the env's :class:`~socialenvs.culture.memory_sequence.MemorySequence`.
+        known: length of the known prefix.
+        seed: seed of the random proposals.
+    """
+
+    def __init__(self, sim, known: int, seed: int = 0):
+        self.sim = sim
+        self.known = int(known)
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, idx: np.ndarray, demo_obs: np.ndarray, trial_start: np.ndarray):
+        sim = self.sim
+        n = demo_obs.shape[1]
+        out = self.rng.integers(sim.num_actions, size=(len(idx), n))
+        knows = (sim.position[idx] < self.known)[:, None]
+        return np.where(knows, sim.correct_digit(idx)[:, None], out)
+
+
+def prefix_transfer(
+    policy: Policy,
+    env_kwargs: dict,
+    known: list[int],
+    num_envs: int = 256,
+    seed: int = 7,
+) -> np.ndarray:
+    """Per-trial scores ``[len(known), K]`` of ``policy`` on Memory Sequence when its
+    demonstrators know the first ``S`` digits (:class:`KnownPrefixDemonstrators`), for
+    each ``S`` in ``known``.
+
+    In-context accumulation needs the last trial (demonstrators never visible) to reach
+    beyond ``S``; a last-trial score that stays flat as ``S`` grows means the learner
+    copies while it sees the demonstrators but does not remember what it copied.
+    """
+    out = []
+    for S in known:
+        venv = make_vec(
+            "memory_sequence_v0", num_envs=num_envs, **dict(env_kwargs, demonstrators="external")
+        )
+        sim = venv.sim
+        sim.set_demonstrator(KnownPrefixDemonstrators(sim, S, seed))
+        obs, _ = venv.reset(seed=seed)
+        K = int(sim.config.num_trials)
+        state = policy.initial_state(num_envs)
+        done = np.zeros(num_envs, dtype=bool)
+        scores = np.zeros((num_envs, K))
+        while not done.all():
+            trial_before = sim.trial.copy()
+            step = policy.act(obs[:, 0], state)
+            state = step.state
+            obs, rewards, _, _, infos = venv.step(step.actions[:, None])
+            rows = np.flatnonzero(~done)
+            scores[rows, np.minimum(trial_before[rows], K - 1)] += np.maximum(rewards[rows, 0], 0)
+            done |= infos["done_envs"]
+        out.append(scores.mean(0))
+    return np.stack(out)
+
+
 # ----------------------------------------------------------------------------- in-weights
 class OpenLoopDemonstrators:
     """Demonstrator hook for in-weights Memory Sequence: each member acts from the env's

@@ -185,3 +185,29 @@ def test_tabulated_demonstrators_refuse_a_changing_input():
     venv.reset(seed=0)
     with pytest.raises(ValueError, match="constant"):
         venv.step(venv.sim.correct_digit()[:, None])
+
+
+class Copier(Policy):
+    """Memoryless: plays demonstrator 0's proposal when visible, else digit 0."""
+
+    def __init__(self, slices):
+        self.demo = slices["demonstrators"]
+        self.vis = slices["visible"].start
+
+    def act(self, obs, state=(), *, deterministic=False, rng=None):
+        proposal = obs[:, self.demo.start : self.demo.start + 3].argmax(1)
+        a = np.where(obs[:, self.vis] > 0, proposal, 0)
+        z = np.zeros(len(obs), dtype=np.float32)
+        return PolicyStep(a, z, z, ())
+
+
+def test_prefix_transfer_shows_copying_but_not_memory():
+    sim = make_vec("memory_sequence_v0", num_envs=1).sim
+    scores = C.prefix_transfer(Copier(sim.slices), {}, [0, 5, 24], num_envs=64)
+    assert scores.shape == (3, 4)
+    assert scores[2, 0] == 24, "trial 0 is fully visible: a copier of perfect demonstrators"
+    assert 5 <= scores[1, 0] <= 6.5, "the known prefix, then random proposals (1/3 right)"
+    assert scores[0, 0] < 1.5
+    # The last trial never shows demonstrators: a memoryless copier scores the same
+    # whatever it was shown before.
+    assert scores[0, 3] == scores[1, 3] == scores[2, 3]
