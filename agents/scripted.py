@@ -17,6 +17,11 @@ cooperate and 1 defect.
   "cooperate iff both played the same move last round" (Nowak & Sigmund 1993, Nature 364).
 * ``random``: uniform over the actions (any env).
 * ``greedy_harvester``: any grid env with apples in the view (:class:`GreedyHarvester`).
+* ``coin_cooperator`` / ``coin_greedy`` / ``coin_grudger``: ``coin_game_v0`` co-player
+  types (:class:`CoinChaser`, :class:`CoinGrudger`): walk to coins of their own colour
+  only, to any coin, or to their own coins until the other player takes one of theirs
+  and to any coin from then on (the coin game's grim trigger; Lerer & Peysakhovich 2017,
+  arXiv 1707.01068, Sec. 5 use such cooperate-then-defect strategies in the Coins game).
 """
 
 from __future__ import annotations
@@ -190,6 +195,99 @@ class GreedyHarvester(ScriptedPolicy):
         return np.where(seen, self.moves[direction], wander), state
 
 
+class CoinChaser(ScriptedPolicy):
+    """Walk to the nearest coin of the wanted kind in ``coin_game_v0`` (symbolic obs).
+
+    Reads the egocentric planes of :mod:`socialenvs.dilemmas.coin_game` (0 self, 1 other,
+    2 own-colour coins, 3 other-colour coins; absolute positions, ``centred_view=False``)
+    and steps along the shorter way on the torus (rows first on ties). With no wanted coin
+    on the board it stays (or, with 4 actions, steps at random).
+
+    Args:
+        target: ``"own"`` (own-colour coins only: a cooperator), ``"any"`` (greedy) or
+            ``"other"`` (the other player's coins only).
+        num_actions: 5 (moves and stay) or 4.
+        torus: whether the board wraps (the env's ``torus``).
+    """
+
+    TARGETS = ("own", "any", "other")
+
+    def __init__(self, target: str = "any", num_actions: int = 5, torus: bool = True):
+        super().__init__(num_actions)
+        if target not in self.TARGETS:
+            raise ValueError(f"target={target!r} is not allowed; choose one of {self.TARGETS}")
+        self.target = target
+        self.torus = bool(torus)
+        self.name = {"own": "coin_cooperator", "any": "coin_greedy", "other": "coin_thief"}[target]
+
+    @staticmethod
+    def _wanted(obs: np.ndarray, target: str) -> np.ndarray:
+        if target == "own":
+            return obs[..., 2] > 0
+        if target == "other":
+            return obs[..., 3] > 0
+        return (obs[..., 2] > 0) | (obs[..., 3] > 0)
+
+    def _moves(self, obs: np.ndarray, wanted: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        M, H, W = obs.shape[:3]
+        me = obs[..., 0].reshape(M, -1).argmax(1)
+        r0, c0 = me // W, me % W
+        rows, cols = np.meshgrid(np.arange(H), np.arange(W), indexing="ij")
+        dr = rows.reshape(-1)[None] - r0[:, None]
+        dc = cols.reshape(-1)[None] - c0[:, None]
+        if self.torus:  # shorter way round
+            dr = (dr + H // 2) % H - H // 2
+            dc = (dc + W // 2) % W - W // 2
+        dist = (np.abs(dr) + np.abs(dc)).astype(np.float64)
+        dist = np.where(wanted.reshape(M, -1), dist + rng.random(dist.shape) * 1e-3, np.inf)
+        best = dist.argmin(1)
+        seen = np.isfinite(dist[np.arange(M), best])
+        br, bc = dr[np.arange(M), best], dc[np.arange(M), best]
+        # coin_game actions: 0 up (row - 1), 1 right, 2 down, 3 left, 4 stay
+        move = np.where(br != 0, np.where(br < 0, 0, 2), np.where(bc > 0, 1, 3))
+        idle = 4 if self.num_actions > 4 else rng.integers(0, 4, size=M)
+        return np.where(seen, move, idle).astype(np.int64)
+
+    def choose(self, obs, state, rng):
+        return self._moves(obs, self._wanted(obs, self.target), rng), state
+
+
+class CoinGrudger(CoinChaser):
+    """Collect own-colour coins until the other player takes one of this player's coins,
+    then every coin for the rest of the episode (grim trigger in the coin game).
+
+    A take is read from consecutive observations: an own-colour coin at cell ``X`` and,
+    one step later, the other player on ``X`` (coins never respawn under players). The
+    state is ``(betrayed bool[M], last own-coin plane [M, H, W])``; it must restart
+    whenever the board is redrawn (the collector does so at episode ends).
+    """
+
+    recurrent = True
+
+    def __init__(self, num_actions: int = 5, torus: bool = True, size: int = 3):
+        super().__init__("own", num_actions, torus)
+        self.name = "coin_grudger"
+        self.size = int(size)
+
+    def initial_state(self, batch_size: int) -> State:
+        return (
+            np.zeros(batch_size, dtype=bool),
+            np.zeros((batch_size, self.size, self.size), dtype=bool),
+        )
+
+    def act(self, obs, state=(), *, deterministic=False, rng=None, **_):
+        rng = rng if rng is not None else np.random.default_rng()
+        betrayed, last_own = state
+        taken = (last_own & (obs[..., 1] > 0)).reshape(len(obs), -1).any(1)
+        betrayed = betrayed | taken
+        wanted = np.where(
+            betrayed[:, None, None], self._wanted(obs, "any"), self._wanted(obs, "own")
+        )
+        actions = self._moves(obs, wanted, rng)
+        zeros = np.zeros(len(obs), dtype=np.float32)
+        return PolicyStep(actions, zeros, zeros.copy(), (betrayed, obs[..., 2] > 0))
+
+
 MATRIX_STRATEGIES: dict[str, Callable[[int], Policy]] = {
     "always_cooperate": lambda a: ConstantPolicy(COOPERATE, a, "always_cooperate"),
     "always_defect": lambda a: ConstantPolicy(DEFECT, a, "always_defect"),
@@ -198,10 +296,16 @@ MATRIX_STRATEGIES: dict[str, Callable[[int], Policy]] = {
     "win_stay_lose_shift": WinStayLoseShift,
 }
 
+COIN_STRATEGIES: dict[str, str] = {
+    "coin_cooperator": "own",
+    "coin_greedy": "any",
+    "coin_grudger": "own",
+}
+
 
 def scripted_names() -> list[str]:
     """Names accepted by :func:`make_scripted`."""
-    return sorted(["random", "greedy_harvester", *MATRIX_STRATEGIES])
+    return sorted(["random", "greedy_harvester", *MATRIX_STRATEGIES, *COIN_STRATEGIES])
 
 
 def make_scripted(name: str, env: Any) -> Policy:
@@ -220,6 +324,16 @@ def make_scripted(name: str, env: Any) -> Policy:
         return MATRIX_STRATEGIES[name](num_actions)
     if name == "greedy_harvester":
         return greedy_harvester_for(sim)
+    if name in COIN_STRATEGIES:
+        cfg = getattr(sim, "config", None)
+        if not sim.name.startswith("coin_game") or cfg.obs_type != "symbolic" or cfg.centred_view:
+            raise ValueError(
+                f"scripted policy {name!r} plays coin_game_v0 with obs_type='symbolic' and "
+                f"centred_view=False, not {sim.name!r} with {cfg!r}"
+            )
+        if name == "coin_grudger":
+            return CoinGrudger(num_actions, cfg.torus, cfg.grid_size)
+        return CoinChaser(COIN_STRATEGIES[name], num_actions, cfg.torus)
     raise ValueError(f"unknown scripted policy {name!r}; choose one of {scripted_names()}")
 
 

@@ -1,26 +1,36 @@
 """ToM-conditioned policies: a PPO actor-critic conditioned on a character embedding of the
 co-player, learned from the co-player's behaviour (after Rabinowitz et al. 2018, Sec. 2:
-a character net whose embedding conditions predictions of another agent; here the
-prediction is used to act).
+a character net embeds each past episode of an agent, the embeddings are summed, and a
+mental net embeds the current episode; here the embeddings condition a policy).
 
 :class:`ToMActorCritic` has the :class:`agents.networks.ActorCritic` interface
 (``step``, ``sequence``, ``initial_state``), so the shared collector and the shared
 :class:`agents.ppo.PPO` train it unchanged:
 
 * **character net**: the observation stream (which shows the co-player's moves: the
-  last joint actions in ``matrix_game_v0``, the co-player's avatar in grid views) goes
-  through an encoder and a GRU; a linear map gives ``e_char`` (``char_dim``). The
-  state resets at episode starts, so the embedding is of *this* co-player's behaviour
-  so far (co-players are redrawn per episode by the collector's matchmaker);
-* **opponent model**: a head predicts the co-player's next action from ``e_char``;
-  :class:`OpponentModelLearner` trains it (and the character net) by cross-entropy on
-  the co-player actions recorded in each rollout, after the PPO update;
-* **policy**: its own encoder of the current observation, concatenated with ``e_char``,
-  to policy and value heads.
+  last joint actions in ``matrix_game_v0``, the co-player's position in grid views) goes
+  through an encoder and a GRU over one *game*; the GRU state at a game's end, mapped
+  linearly, is that game's embedding, and ``e_char`` is the **sum** over the earlier
+  games with the same co-player (Rabinowitz et al. 2018, Sec. 2.1: e_char,i = sum_j
+  f(tau_ij)). Games are the inner episodes of a match
+  (:class:`training.tom_agents.MatchVectorEnv`), whose observations end with a "new game"
+  flag (``game_flag=True``); the recurrent state resets at match starts, when the
+  collector's matchmaker draws a new co-player;
+* **mental net**: the same GRU's state in the current game, mapped linearly to
+  ``e_mental`` (Sec. 2.1: the mental net reads the current episode so far);
+* **opponent model**: a head predicts the co-player's next action from
+  ``[e_char, e_mental]``; :class:`OpponentModelLearner` trains it (and the character
+  net) by cross-entropy on the co-player actions recorded in each rollout, after the PPO
+  update;
+* **policy**: its own encoder of the current observation, concatenated with ``e_char``
+  and ``e_mental``, to policy and value heads.
 
-Without the opponent model (``opponent_model=False``) the same class is a PPO agent
-with a recurrent embedding and no supervised signal about the co-player; the plain
-baseline is :class:`agents.actor_critic.ActorCriticPolicy` on the same observation.
+``past`` selects what the network keeps across games: ``"sum"`` (the character net
+above), ``"none"`` (the GRU restarts every game and ``e_char`` stays 0: PPO with memory
+of the current game only, the same parameters) or ``"carry"`` (one GRU state over the
+whole match, ``e_char`` stays 0: a plain recurrent PPO that may remember past games
+without the character-net structure). Without the flag (``game_flag=False``) every
+episode is one game and the three are the same network.
 """
 
 from __future__ import annotations
@@ -37,7 +47,22 @@ from agents.policy import select_state
 
 
 class ToMActorCritic(nn.Module):
-    """Character net (encoder + GRU) -> ``e_char``; policy on ``[features, e_char]``."""
+    """Character / mental net (encoder + GRU over games) -> ``e_char``, ``e_mental``;
+    policy and value on ``[features, e_char, e_mental]``.
+
+    Args:
+        obs_space: single-agent observation space (with the match flag last when
+            ``game_flag``: the last entry of a vector, the last plane of a grid).
+        num_actions: own actions.
+        config: encoder sizes (:class:`agents.networks.NetworkConfig`).
+        char_dim: size of ``e_char`` and of ``e_mental``.
+        char_hidden: GRU size.
+        opponent_actions: the co-player's actions (default ``num_actions``).
+        past: ``"sum"``, ``"none"`` or ``"carry"`` (module docstring).
+        game_flag: observations carry the "new game of the same match" flag.
+    """
+
+    PAST = ("sum", "none", "carry")
 
     def __init__(
         self,
@@ -47,20 +72,27 @@ class ToMActorCritic(nn.Module):
         char_dim: int = 8,
         char_hidden: int = 64,
         opponent_actions: int | None = None,
+        past: str = "sum",
+        game_flag: bool = False,
     ):
         super().__init__()
+        if past not in self.PAST:
+            raise ValueError(f"past={past!r} is not allowed; choose one of {self.PAST}")
         self.config = config or NetworkConfig()
         self.num_actions = int(num_actions)
+        self.past, self.game_flag = past, bool(game_flag)
+        self.grid = len(obs_space.shape) == 3
         self.char_encoder = make_encoder(obs_space, self.config)
         self.char_gru = nn.GRUCell(self.char_encoder.output_size, char_hidden)
         self.char_out = nn.Linear(char_hidden, char_dim)
+        self.mental_out = nn.Linear(char_hidden, char_dim)
         self.encoder = make_encoder(obs_space, self.config)
-        width = self.encoder.output_size + char_dim
+        width = self.encoder.output_size + 2 * char_dim
         self.torso = nn.Sequential(layer_init(nn.Linear(width, 64)), nn.Tanh())
         self.actor = layer_init(nn.Linear(64, self.num_actions), std=0.01)
         self.critic = layer_init(nn.Linear(64, 1), std=1.0)
-        self.opponent_head = nn.Linear(char_dim, int(opponent_actions or num_actions))
-        self.char_hidden = char_hidden
+        self.opponent_head = nn.Linear(2 * char_dim, int(opponent_actions or num_actions))
+        self.char_hidden, self.char_dim = char_hidden, char_dim
         self.centralised = False
 
     @property
@@ -68,41 +100,61 @@ class ToMActorCritic(nn.Module):
         return True
 
     def initial_state(self, batch_size: int) -> tuple:
-        return (torch.zeros(batch_size, self.char_hidden),)
+        """``(GRU state [M, H], e_char [M, D])``."""
+        return (torch.zeros(batch_size, self.char_hidden), torch.zeros(batch_size, self.char_dim))
 
-    def embed(self, obs: torch.Tensor, state: tuple) -> tuple[torch.Tensor, tuple]:
-        """One step of the character net: ``(e_char [M, D], next state)``."""
-        h = self.char_gru(self.char_encoder(obs), state[0])
-        return self.char_out(h), (h,)
+    def new_game(self, obs: torch.Tensor) -> torch.Tensor:
+        """``float [M, 1]``: 1 where ``obs`` is the first of a new game of the same match."""
+        if not self.game_flag:
+            return torch.zeros(obs.shape[0], 1)
+        flag = obs[:, 0, 0, -1] if self.grid else obs[:, -1]
+        return (flag > 0).float().unsqueeze(-1)
 
-    def _heads(self, obs: torch.Tensor, e_char: torch.Tensor):
-        z = self.torso(torch.cat([self.encoder(obs), e_char], -1))
+    def embed(self, obs: torch.Tensor, state: tuple) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+        """One step: ``(e_char [M, D], e_mental [M, D], next state)``."""
+        h, e_char = state
+        if self.past != "carry":
+            g = self.new_game(obs)
+            if self.past == "sum":  # fold the finished game into the character embedding
+                e_char = e_char + g * self.char_out(h)
+            h = h * (1.0 - g)
+        h = self.char_gru(self.char_encoder(obs), h)
+        return e_char, self.mental_out(h), (h, e_char)
+
+    def _heads(self, obs: torch.Tensor, e_char: torch.Tensor, e_mental: torch.Tensor):
+        z = self.torso(torch.cat([self.encoder(obs), e_char, e_mental], -1))
         return self.actor(z), self.critic(z).squeeze(-1)
 
     def step(self, obs, state, critic_obs=None):
-        e, state = self.embed(obs, state)
-        logits, values = self._heads(obs, e)
+        e_char, e_mental, state = self.embed(obs, state)
+        logits, values = self._heads(obs, e_char, e_mental)
         return logits, values, state
 
     def embeddings(self, obs: torch.Tensor, state: tuple, episode_start: torch.Tensor):
-        """``e_char [T, M, D]`` over ``[T, M, ...]`` observations (state reset at starts)."""
-        out = []
+        """``(e_char, e_mental)``, each ``[T, M, D]``, over ``[T, M, ...]`` observations
+        (state reset at episode starts)."""
+        chars, mentals = [], []
         for t in range(obs.shape[0]):
             keep = (~episode_start[t]).float().unsqueeze(-1)
-            state = (state[0] * keep,)
-            e, state = self.embed(obs[t], state)
-            out.append(e)
-        return torch.stack(out)
+            state = tuple(s * keep for s in state)
+            e_char, e_mental, state = self.embed(obs[t], state)
+            chars.append(e_char)
+            mentals.append(e_mental)
+        return torch.stack(chars), torch.stack(mentals)
 
     def sequence(self, obs, state, episode_start, critic_obs=None):
         T, M = obs.shape[:2]
-        e = self.embeddings(obs, state, episode_start)
-        logits, values = self._heads(obs.reshape(T * M, *obs.shape[2:]), e.reshape(T * M, -1))
+        e_char, e_mental = self.embeddings(obs, state, episode_start)
+        flat = obs.reshape(T * M, *obs.shape[2:])
+        logits, values = self._heads(flat, e_char.reshape(T * M, -1), e_mental.reshape(T * M, -1))
         return logits.reshape(T, M, -1), values.reshape(T, M)
 
 
 class ToMConditionedPolicy(ActorCriticPolicy):
-    """:class:`ToMActorCritic` behind the policy interface (PPO trains it as usual)."""
+    """:class:`ToMActorCritic` behind the policy interface (PPO trains it as usual).
+
+    ``past`` and ``game_flag`` as in :class:`ToMActorCritic`.
+    """
 
     def __init__(
         self,
@@ -112,8 +164,13 @@ class ToMConditionedPolicy(ActorCriticPolicy):
         char_dim: int = 8,
         char_hidden: int = 64,
         name: str = "tom_ppo",
+        past: str = "sum",
+        game_flag: bool = False,
+        opponent_actions: int | None = None,
     ):
-        self.net = ToMActorCritic(obs_space, num_actions, config, char_dim, char_hidden)
+        self.net = ToMActorCritic(
+            obs_space, num_actions, config, char_dim, char_hidden, opponent_actions, past, game_flag
+        )
         self.name = name
         self.recurrent = True
         self.uses_critic_obs = False
@@ -121,15 +178,21 @@ class ToMConditionedPolicy(ActorCriticPolicy):
     @torch.no_grad()
     def character(self, obs: np.ndarray, episode_start: np.ndarray) -> np.ndarray:
         """``e_char [T, M, D]`` of observation columns ``[T, M, ...]``."""
+        return self.embeddings(obs, episode_start)[0]
+
+    @torch.no_grad()
+    def embeddings(self, obs: np.ndarray, episode_start: np.ndarray) -> tuple:
+        """``(e_char, e_mental)`` numpy arrays ``[T, M, D]`` of observation columns."""
         obs_t = torch.from_numpy(np.ascontiguousarray(obs))
         starts = torch.from_numpy(np.ascontiguousarray(episode_start))
-        return self.net.embeddings(obs_t, self.initial_state(obs.shape[1]), starts).numpy()
+        e_char, e_mental = self.net.embeddings(obs_t, self.initial_state(obs.shape[1]), starts)
+        return e_char.numpy(), e_mental.numpy()
 
 
 class OpponentModelLearner:
     """Supervised opponent modelling for a :class:`ToMConditionedPolicy` in two-player
-    envs: cross-entropy of the co-player's action at ``t`` predicted from ``e_char``
-    computed on observations up to ``t`` (the character net sees the co-player's past
+    envs: cross-entropy of the co-player's action at ``t`` predicted from ``[e_char,
+    e_mental]`` computed on observations up to ``t`` (the nets see the co-player's past
     moves only).
 
     Args:
@@ -154,6 +217,7 @@ class OpponentModelLearner:
             *net.char_encoder.parameters(),
             *net.char_gru.parameters(),
             *net.char_out.parameters(),
+            *net.mental_out.parameters(),
             *net.opponent_head.parameters(),
         ]
         self.optimizer = torch.optim.Adam(params, lr=lr)
@@ -179,8 +243,8 @@ class OpponentModelLearner:
         net = self.policy.net
         losses, accs = [], []
         for _ in range(self.epochs):
-            e = net.embeddings(obs, init, starts)
-            logits = net.opponent_head(e)
+            e_char, e_mental = net.embeddings(obs, init, starts)
+            logits = net.opponent_head(torch.cat([e_char, e_mental], -1))
             ce = F.cross_entropy(
                 logits.reshape(-1, logits.shape[-1]), target.reshape(-1), reduction="none"
             )

@@ -9,6 +9,16 @@ follows every PPO update. :func:`evaluate_against` measures the learner's mean e
 return against one co-player, and the character embeddings at the end of each episode
 (for type identification).
 
+Matches (past episodes with the same co-player): :class:`MatchVectorEnv` turns ``K``
+consecutive episodes ("games") of a vector env into one episode (a "match"), so the
+matchmaker draws the co-player per match and a :class:`agents.tom_policy.ToMConditionedPolicy`
+keeps its character embedding of the earlier games; :class:`MatchCoPlayer` lets a
+scripted co-player read the plain observations. ``train_against_population(...,
+games=K)`` trains on matches and :func:`evaluate_match` measures per-game returns and the
+embeddings; :func:`identification_accuracy` scores how well embeddings identify the
+co-player type (nearest centroid and a linear probe fitted on one set of matches and
+tested on another).
+
 RL species of the ToM gridworld (Sec. 3.3): :func:`train_rl_species` trains a
 goal-conditioned PPO agent (feedforward or LSTM; full, sighted or blind) on
 ``tom_gridworld_v0`` with the shared collector and PPO, and :class:`PolicySpecies`
@@ -20,10 +30,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import gymnasium
 import numpy as np
 import torch
 
-from agents.policy import Policy, PolicyStep
+from agents.policy import Policy, PolicyStep, reset_state
 from agents.ppo import PPO, PPOConfig
 from agents.tom_policy import OpponentModelLearner, ToMConditionedPolicy
 from socialenvs.core.registry import make_vec
@@ -63,16 +74,25 @@ def train_against_population(
     seed: int = 0,
     ppo: PPOConfig | None = None,
     opponent_model: bool = True,
+    games: int | None = None,
+    reward_scale: float = 1.0,
 ) -> list[dict[str, float]]:
     """Train ``policy`` (seat 0) against co-players drawn uniformly per episode (seat 1).
 
-    Returns one row per iteration (learner return, PPO and opponent-model statistics).
+    With ``games=K`` an episode is a match of ``K`` games (:class:`MatchVectorEnv`): the
+    co-player is drawn per match and the policy sees the match's extra observation
+    features, and rewards are multiplied by ``reward_scale`` for learning. Returns one
+    row per iteration (learner return per episode or match, unscaled, PPO and
+    opponent-model statistics).
     """
     torch.manual_seed(seed)
     ppo = ppo or PPOConfig()
     venv = make_vec(env, num_envs=num_envs, **env_kwargs)
     if venv.num_agents != 2:
         raise ValueError(f"{env} has {venv.num_agents} agents; this loop needs two seats")
+    if games is not None:
+        venv = MatchVectorEnv(venv, games, reward_scale)
+        co_players = [MatchCoPlayer(c, venv) for c in co_players]
     pop = list(range(1, 1 + len(co_players)))
     collector = RolloutCollector(
         venv, [policy, *co_players], Matchmaker([0, pop]), learners=[0], seed=seed
@@ -107,7 +127,8 @@ def evaluate_against(
     seed: int = 10_000,
 ) -> dict[str, Any]:
     """Mean learner return over ``episodes`` episodes against ``co_player`` and, for
-    ToM-conditioned policies, ``e_char`` at the last step of each episode."""
+    ToM-conditioned policies, ``e_char`` and ``e_mental`` at the last step of each
+    episode (without matches ``e_char`` is 0: there are no past games to sum)."""
     venv = make_vec(env, num_envs=episodes, **env_kwargs)
     collector = RolloutCollector(
         venv, [policy, co_player], Matchmaker([0, 1]), learners=[0], seed=seed
@@ -116,9 +137,222 @@ def evaluate_against(
     ro = collector.collect(T)
     out: dict[str, Any] = {"return": float(ro.rewards[:, :, 0].sum(0).mean())}
     if isinstance(policy, ToMConditionedPolicy):
-        e = policy.character(ro.obs[:, :, 0], ro.episode_start[:, :, 0])
-        out["e_char"] = e[-1]
+        e_char, e_mental = policy.embeddings(ro.obs[:, :, 0], ro.episode_start[:, :, 0])
+        out["e_char"], out["e_mental"] = e_char[-1], e_mental[-1]
     return out
+
+
+# --------------------------------------------------------------------------- matches
+class MatchVectorEnv:
+    """``games`` consecutive episodes of a :class:`socialenvs.VectorEnv` as one episode.
+
+    The wrapped env's episodes ("games") keep their own rules and resets; this view only
+    reports the end of every ``games``-th one (``done_envs``), so the collector keeps
+    co-player assignments and recurrent states over a whole match and GAE runs across
+    its games. Each observation gets three extra features at the end (three constant
+    planes for grid views, which become ``float32`` scaled to [0, 1]): the step within
+    the game over the game length, the game's index over ``games - 1``, and a flag that
+    is 1 on the first observation of every game after the first (a new game with the
+    same co-player). Step and game indices are common inputs of finite-horizon agents
+    (Pardo et al. 2018, *Time limits in reinforcement learning*, ICML, Sec. 2).
+
+    ``infos["episode"]`` of a finished match holds ``returns [k, N]`` (summed over its
+    games) and ``game_returns [k, games, N]``; ``infos["game_done_envs"]`` marks the
+    copies whose game ended at this step.
+
+    Args:
+        venv: the vector env; its sim needs ``max_cycles`` (the game length).
+        games: games per match (>= 1).
+        reward_scale: factor on the rewards ``step`` returns (for learning; the returns
+            in ``infos["episode"]`` stay unscaled).
+    """
+
+    EXTRA = 3
+
+    def __init__(self, venv, games: int, reward_scale: float = 1.0):
+        if int(games) != games or games < 1:
+            raise ValueError(f"games={games!r} must be a positive integer")
+        if not reward_scale > 0:
+            raise ValueError(f"reward_scale={reward_scale!r} must be > 0")
+        self.venv, self.games = venv, int(games)
+        self.reward_scale = float(reward_scale)
+        self.sim = venv.sim
+        self.num_envs, self.num_agents = venv.num_envs, venv.num_agents
+        self.possible_agents = venv.possible_agents
+        self.single_action_space = venv.single_action_space
+        self.metadata = venv.metadata
+        self.game_length = int(venv.sim.max_cycles)
+        space = venv.single_observation_space
+        self.base_space = space
+        self.grid = len(space.shape) == 3
+        if self.grid:
+            self.scale = float(np.max(space.high))
+            shape = (*space.shape[:2], space.shape[2] + self.EXTRA)
+            self.single_observation_space = gymnasium.spaces.Box(0.0, 1.0, shape, np.float32)
+        else:
+            if len(space.shape) != 1:
+                raise ValueError(f"observations of shape {space.shape} are not supported")
+            low = np.concatenate([space.low, np.zeros(self.EXTRA)]).astype(np.float32)
+            high = np.concatenate([space.high, np.ones(self.EXTRA)]).astype(np.float32)
+            self.single_observation_space = gymnasium.spaces.Box(low, high, dtype=np.float32)
+
+    @property
+    def config(self):
+        return self.venv.config
+
+    def _extras(self, step: np.ndarray, game: np.ndarray, flag: np.ndarray) -> np.ndarray:
+        return np.stack(
+            [step / self.game_length, game / max(self.games - 1, 1), flag.astype(np.float64)], -1
+        ).astype(np.float32)  # [B, 3]
+
+    def _augment(self, obs: np.ndarray, extras: np.ndarray) -> np.ndarray:
+        B, N = obs.shape[:2]
+        if self.grid:
+            H, W = obs.shape[2:4]
+            planes = np.broadcast_to(extras[:, None, None, None, :], (B, N, H, W, self.EXTRA))
+            return np.concatenate([obs.astype(np.float32) / self.scale, planes], -1)
+        return np.concatenate(
+            [obs.astype(np.float32), np.broadcast_to(extras[:, None], (B, N, self.EXTRA))], -1
+        )
+
+    def strip(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The wrapped env's observations ``[M, ...]`` and the new-game flags ``bool[M]``."""
+        if self.grid:
+            plain = obs[..., : -self.EXTRA] * self.scale
+            return plain.astype(self.base_space.dtype), obs[:, 0, 0, -1] > 0
+        return obs[:, : -self.EXTRA].astype(self.base_space.dtype), obs[:, -1] > 0
+
+    def reset(self, seed: int | None = None) -> tuple[np.ndarray, dict]:
+        obs, info = self.venv.reset(seed=seed)
+        B, N = self.num_envs, self.num_agents
+        self.step_in_game = np.zeros(B, dtype=np.int64)
+        self.game = np.zeros(B, dtype=np.int64)
+        self.game_returns = np.zeros((B, self.games, N), dtype=np.float64)
+        zero = np.zeros(B, dtype=bool)
+        return self._augment(obs, self._extras(self.step_in_game, self.game, zero)), info
+
+    def step(self, actions: np.ndarray):
+        obs, rewards, terminated, truncated, infos = self.venv.step(actions)
+        B = self.num_envs
+        self.game_returns[np.arange(B), self.game] += rewards
+        inner = infos["done_envs"]
+        self.step_in_game += 1
+        final_extras = self._extras(self.step_in_game, self.game, np.zeros(B, dtype=bool))
+        self.game[inner] += 1
+        self.step_in_game[inner] = 0
+        match = inner & (self.game >= self.games)
+        new_game = inner & ~match
+        terminated, truncated = terminated.copy(), truncated.copy()
+        terminated[new_game] = False
+        truncated[new_game] = False
+        out = {"events": infos["events"], "done_envs": match, "game_done_envs": inner}
+        if match.any():
+            idx = np.flatnonzero(match)
+            out["episode"] = {
+                "returns": self.game_returns[idx].sum(1),
+                "game_returns": self.game_returns[idx].copy(),
+                "length": np.full(idx.size, self.games * self.game_length),
+            }
+            out["episode_envs"] = idx
+            out["final_obs"] = self._augment(infos["final_obs"], final_extras)
+            self.game[idx] = 0
+            self.game_returns[idx] = 0.0
+        obs = self._augment(obs, self._extras(self.step_in_game, self.game, new_game))
+        if self.reward_scale != 1.0:
+            rewards = rewards * np.float32(self.reward_scale)
+        return obs, rewards, terminated, truncated, out
+
+    def render(self, env: int = 0) -> np.ndarray:
+        return self.venv.render(env)
+
+    def close(self) -> None:
+        self.venv.close()
+
+
+class MatchCoPlayer(Policy):
+    """A co-player for a :class:`MatchVectorEnv`: ``base`` acts on the wrapped env's plain
+    observations, and its recurrent state (grim's or a grudger's memory) restarts at
+    every game. A co-player keeps its *type* over a match, and each game is a fresh
+    encounter, so earlier games reveal the type without tying the later ones to what
+    happened in them."""
+
+    def __init__(self, base: Policy, match_env: MatchVectorEnv):
+        self.base, self.match_env = base, match_env
+        self.recurrent = base.recurrent
+        self.name = base.name
+
+    def initial_state(self, batch_size: int):
+        return self.base.initial_state(batch_size)
+
+    def act(self, obs, state=(), *, deterministic=False, rng=None, **kw) -> PolicyStep:
+        plain, new_game = self.match_env.strip(obs)
+        state = reset_state(self.base, state, new_game)
+        return self.base.act(plain, state, deterministic=deterministic, rng=rng)
+
+
+def evaluate_match(
+    env: str,
+    env_kwargs: dict[str, Any],
+    games: int,
+    policy: Policy,
+    co_player: Policy,
+    episodes: int = 64,
+    seed: int = 10_000,
+) -> dict[str, Any]:
+    """Play ``episodes`` matches of ``games`` games against ``co_player`` (seat 1).
+
+    Returns the learner's mean match ``return``, ``game_returns [games]`` (mean per game
+    index), and for a :class:`ToMConditionedPolicy` ``e_char [games, episodes, D]`` (the
+    character embedding at the first step of each game: after 0, 1, ... past games) and
+    ``e_mental_end [episodes, D]`` (the current-game embedding at the match's last step).
+    """
+    venv = MatchVectorEnv(make_vec(env, num_envs=episodes, **env_kwargs), games)
+    collector = RolloutCollector(
+        venv, [policy, MatchCoPlayer(co_player, venv)], Matchmaker([0, 1]), learners=[0], seed=seed
+    )
+    ro = collector.collect(games * venv.game_length)
+    ep = ro.episodes[-1]
+    if len(ro.episodes) != 1 or ep["envs"].size != episodes:
+        raise RuntimeError("evaluation matches did not end together")  # pragma: no cover
+    game_returns = ep["game_returns"][:, :, 0]
+    out: dict[str, Any] = {
+        "return": float(game_returns.sum(1).mean()),
+        "game_returns": game_returns.mean(0).tolist(),
+        "cooperation_proxy": float((ro.actions[:, :, 0] == 0).mean()),
+    }
+    if isinstance(policy, ToMConditionedPolicy):
+        e_char, e_mental = policy.embeddings(ro.obs[:, :, 0], ro.episode_start[:, :, 0])
+        out["e_char"] = e_char[:: venv.game_length]
+        out["e_mental_end"] = e_mental[-1]
+    return out
+
+
+def identification_accuracy(
+    fit_x: np.ndarray, fit_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, steps: int = 500
+) -> dict[str, float]:
+    """How well embeddings identify types: accuracy on ``test_x`` of a nearest-centroid
+    classifier and of a linear (softmax) probe, both fitted on ``(fit_x, fit_y)``.
+    Features are standardised with the fit set's mean and spread."""
+    mu, sd = fit_x.mean(0), fit_x.std(0) + 1e-6
+    fx, tx = (fit_x - mu) / sd, (test_x - mu) / sd
+    classes = np.unique(fit_y)
+    centroids = np.stack([fx[fit_y == c].mean(0) for c in classes])
+    d = ((tx[:, None, :] - centroids[None]) ** 2).sum(-1)
+    centroid = float((classes[d.argmin(1)] == test_y).mean())
+    # zero init and full-batch Adam: deterministic given the data
+    w = torch.zeros(fx.shape[1], len(classes), requires_grad=True)
+    b = torch.zeros(len(classes), requires_grad=True)
+    x = torch.as_tensor(fx, dtype=torch.float32)
+    y = torch.as_tensor(np.searchsorted(classes, fit_y))
+    opt = torch.optim.Adam([w, b], lr=0.05)
+    for _ in range(steps):
+        loss = torch.nn.functional.cross_entropy(x @ w + b, y) + 1e-3 * (w**2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        pred = (torch.as_tensor(tx, dtype=torch.float32) @ w + b).argmax(1).numpy()
+    return {"centroid": centroid, "probe": float((classes[pred] == test_y).mean())}
 
 
 # --------------------------------------------------------------------------- RL species
