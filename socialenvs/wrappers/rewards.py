@@ -144,8 +144,11 @@ def inequity_aversion_rewards(
     return u.astype(np.float32), e
 
 
-def fehr_schmidt_utility(payoffs: np.ndarray, alpha: float, beta: float) -> np.ndarray:
-    """Fehr & Schmidt 1999 utility of material payoffs ``[B, N]`` (float64 ``[B, N]``).
+def fehr_schmidt_utility(
+    payoffs: np.ndarray, alpha: float | np.ndarray, beta: float | np.ndarray
+) -> np.ndarray:
+    """Fehr & Schmidt 1999 utility of material payoffs ``[B, N]`` (float64 ``[B, N]``);
+    ``alpha`` and ``beta`` are numbers or one weight per agent (``[N]``).
 
     ``U_i = x_i - alpha/(N-1) sum_{j != i} max(x_j - x_i, 0)
     - beta/(N-1) sum_{j != i} max(x_i - x_j, 0)``; with one agent ``U = x``.
@@ -247,7 +250,9 @@ class FehrSchmidtTransform(RewardTransform):
     Fehr-Schmidt utility of its total payoffs.
 
     Args:
-        alpha, beta: disadvantageous / advantageous inequity weights (>= 0).
+        alpha, beta: disadvantageous / advantageous inequity weights (>= 0), one number
+            for every agent or one per agent (``[N]``; a group of mixed types, as in Fehr
+            & Schmidt's §IV, where selfish players have ``alpha = beta = 0``).
         window: steps after which the accumulated payoffs restart (e.g. the steps of one
             period of a staged game, so that each period is judged on its own, as in
             Fehr & Schmidt's stage-game analysis); ``None``: the whole episode. Windows
@@ -257,13 +262,22 @@ class FehrSchmidtTransform(RewardTransform):
     Fehr & Schmidt give a distribution of types, not one pair.
     """
 
-    def __init__(self, alpha: float = 5.0, beta: float = 0.05, window: int | None = None):
+    def __init__(
+        self,
+        alpha: float | np.ndarray = 5.0,
+        beta: float | np.ndarray = 0.05,
+        window: int | None = None,
+    ):
         for name, v in (("alpha", alpha), ("beta", beta)):
-            if not np.isfinite(v) or v < 0:
-                raise ValueError(f"{name}={v!r} must be a finite number >= 0")
+            a = np.asarray(v, dtype=np.float64)
+            if a.ndim > 1 or not np.isfinite(a).all() or (a < 0).any():
+                raise ValueError(
+                    f"{name}={v!r} must be a finite number >= 0, or one per agent ([N])"
+                )
         if window is not None and (not isinstance(window, (int, np.integer)) or window < 1):
             raise ValueError(f"window={window!r} must be a positive integer or None")
-        self.alpha, self.beta = float(alpha), float(beta)
+        self.alpha = float(alpha) if np.ndim(alpha) == 0 else np.asarray(alpha, np.float64)
+        self.beta = float(beta) if np.ndim(beta) == 0 else np.asarray(beta, np.float64)
         self.window = None if window is None else int(window)
         self.totals = np.zeros((0, 0))
         self.steps = np.zeros(0, dtype=np.int64)

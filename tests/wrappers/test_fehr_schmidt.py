@@ -40,9 +40,21 @@ def test_window_rewards_sum_to_the_utility_of_window_totals():
     assert (tr.totals[1] == 0).all() and tr.steps[1] == 0 and (tr.totals[0] != 0).any()
 
 
+def test_per_agent_weights():
+    # a mixed group: two inequity-averse players and a selfish one (alpha = beta = 0)
+    tr = FehrSchmidtTransform(alpha=np.array([5.0, 5.0, 0.0]), beta=np.array([0.05, 0.05, 0.0]))
+    tr.reset(1, 3)
+    r = np.array([[1.0, 4.0, 10.0]])
+    u = tr.apply(r)
+    assert u[0, 2] == pytest.approx(10.0)
+    np.testing.assert_allclose(u[0, :2], fehr_schmidt_utility(r, 5.0, 0.05)[0, :2], rtol=1e-6)
+
+
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="alpha"):
         FehrSchmidtTransform(alpha=-1.0)
+    with pytest.raises(ValueError, match="beta"):
+        FehrSchmidtTransform(beta=np.array([0.1, -0.2]))
     with pytest.raises(ValueError, match="window"):
         FehrSchmidtTransform(window=0)
 
