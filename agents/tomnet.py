@@ -357,8 +357,12 @@ TENSOR_FIELDS = (
 
 
 def batch_to_tensors(batch) -> dict[str, torch.Tensor]:
-    """The array fields of a :class:`socialenvs.tom.dataset.TomBatch` as torch tensors."""
-    return {k: torch.from_numpy(np.ascontiguousarray(getattr(batch, k))) for k in TENSOR_FIELDS}
+    """The array fields of a :class:`socialenvs.tom.dataset.TomBatch` as torch tensors
+    (with ``labels`` when the batch has them: for probes, never read by the ToMnet)."""
+    out = {k: torch.from_numpy(np.ascontiguousarray(getattr(batch, k))) for k in TENSOR_FIELDS}
+    if getattr(batch, "labels", None) is not None:
+        out["labels"] = torch.from_numpy(np.ascontiguousarray(batch.labels))
+    return out
 
 
 def tomnet_loss(out: ToMNetOutput, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:

@@ -61,12 +61,13 @@ N_VALUES = (0, 1, 5, 10)
 BUDGETS = {
     "fast": {
         "random": dict(steps=3000, batch_size=32, lr=2e-3, lr_end_factor=0.05),
-        "goal": dict(steps=6000, batch_size=16, lr=2e-3, lr_end_factor=0.1),
-        "false_belief": dict(steps=3000, batch_size=16, lr=2e-3, lr_end_factor=0.1),
+        "goal": dict(steps=2000, batch_size=16, lr=2e-3, lr_end_factor=0.1),
+        "false_belief": dict(steps=2000, batch_size=16, lr=2e-3, lr_end_factor=0.1),
         "channels": 8,
         "eval_size": 600,
         "random_eval_size": 2000,
         "mental_goal": False,
+        "goal_past_mode": "trajectory",
         "fb_episode_steps": 8,
     },
     "full": {
@@ -140,7 +141,9 @@ def run_goal(tier: str, seed: int, out: str) -> dict:
     """Sec. 3.2: goal-directed agents, consumption accuracy and character embeddings."""
     budget = BUDGETS[tier]
     torch.manual_seed(seed)
-    ds = TomDataset(GoalDirectedSpecies(0.01), past_mode="snapshot", seed=seed)
+    ds = TomDataset(
+        GoalDirectedSpecies(0.01), past_mode=budget.get("goal_past_mode", "snapshot"), seed=seed
+    )
     net = model_for(
         ds,
         channels=budget["channels"],
@@ -163,7 +166,7 @@ def run_goal(tier: str, seed: int, out: str) -> dict:
     for k in range(4):
         m = labels == k
         ax.scatter(emb[m, 0], emb[m, 1], s=6, label=f"prefers object {k}")
-    ax.set_title("e_char, N_past = 5 snapshots")
+    ax.set_title(f"e_char of held-out agents, N_past = 5 ({ds.past_mode})")
     ax.legend(fontsize=7)
     fig.tight_layout()
     path = os.path.join(out, "tomnet_goal_embeddings.png")
@@ -178,7 +181,22 @@ def run_goal(tier: str, seed: int, out: str) -> dict:
     }
 
 
-def run_false_belief(tier: str, seed: int, out: str) -> dict:
+class OracleCharacterToMNet(torch.nn.Module):
+    """Diagnostic ToMnet whose character net is replaced by the agent's true preferred
+    object (one-hot e_char): it isolates the mental and prediction nets' handling of
+    swaps from learning who the agent is. Not the paper's observer."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+        self.config = net.config
+
+    def forward(self, batch):
+        e_char = torch.nn.functional.one_hot(batch["labels"], self.config.char_dim).float()
+        return self.net.predict(batch, e_char)
+
+
+def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = False) -> dict:
     """Sec. 3.4: JS divergence of predictions after a swap, by distance, sighted vs full.
 
     Training data: value-iteration agents whose preferred object swaps with another
@@ -201,7 +219,8 @@ def run_false_belief(tier: str, seed: int, out: str) -> dict:
             window_size=5,
         )
         common = dict(
-            n_past_max=budget.get("fb_n_past_max", 10),
+            # the oracle needs no past episodes (its e_char is the true preference)
+            n_past_max=0 if oracle_character else budget.get("fb_n_past_max", 10),
             past_mode="snapshot",
             episode_steps=budget.get("fb_episode_steps"),
         )
@@ -220,6 +239,10 @@ def run_false_belief(tier: str, seed: int, out: str) -> dict:
             **common,
         )
         net = model_for(ds, channels=budget["channels"], char_lstm_size=budget["channels"] * 2)
+        if oracle_character:
+            net = OracleCharacterToMNet(
+                model_for(ds, channels=budget["channels"], char_dim=ds.num_objects)
+            )
         t0 = time.time()
         rows = train_tomnet(
             net,
@@ -228,6 +251,10 @@ def run_false_belief(tier: str, seed: int, out: str) -> dict:
             run_dir=os.path.join(out, f"false_belief_{obs}"),
         )
         fb = false_belief_divergence(net, test, size=budget["eval_size"])
+        # does the net know who the agent is? (a swap only exchanges colours)
+        consumption = consumption_accuracy_by_n_past(net, test, (0, common["n_past_max"]))
+        probe = ds.batch(512, index=10**6)
+        post_swap = float(probe.current_swapped.mean())
         by_d = {}
         for d in range(0, 11):
             m = fb["distance"] == d
@@ -246,9 +273,12 @@ def run_false_belief(tier: str, seed: int, out: str) -> dict:
             "js_sr_outside": float(fb["js_sr"][~inside].mean()),
             "n_inside": int(inside.sum()),
             "n_outside": int((~inside).sum()),
+            "consumption_accuracy": consumption,
+            "train_queries_after_swap": post_swap,
             "train_seconds": time.time() - t0,
             "final_loss": rows[-1],
         }
+    results["oracle_character"] = oracle_character
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     for obs in ("sighted", "full"):
@@ -262,7 +292,10 @@ def run_false_belief(tier: str, seed: int, out: str) -> dict:
         ax.set_ylabel(f"D_JS({what})")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    path = os.path.join(out, "tomnet_false_belief.png")
+    if oracle_character:
+        fig.suptitle("diagnostic: character net replaced by the true preference", fontsize=9)
+    name = "tomnet_false_belief_oracle.png" if oracle_character else "tomnet_false_belief.png"
+    path = os.path.join(out, name)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     results["plots"] = [path]
@@ -337,6 +370,11 @@ def main(argv=None) -> None:
     p.add_argument("--tier", choices=["fast", "full"], default="fast")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/tom")
+    p.add_argument(
+        "--oracle-character",
+        action="store_true",
+        help="false_belief diagnostic: replace the character net by the true preference",
+    )
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
@@ -345,7 +383,7 @@ def main(argv=None) -> None:
     elif args.what == "goal":
         res = run_goal(args.tier, args.seed, args.out)
     elif args.what == "false_belief":
-        res = run_false_belief(args.tier, args.seed, args.out)
+        res = run_false_belief(args.tier, args.seed, args.out, args.oracle_character)
     else:
         res = run_conditioned(args.tier, args.seed, args.out)
     res["command"] = " ".join(["python", "benchmarks/tom_reproduce.py", *(argv or sys.argv[1:])])
