@@ -22,8 +22,9 @@ mental net embeds the current episode; here the embeddings condition a policy).
   ``[e_char, e_mental]``; :class:`OpponentModelLearner` trains it (and the character
   net) by cross-entropy on the co-player actions recorded in each rollout, after the PPO
   update;
-* **policy**: its own encoder of the current observation, concatenated with ``e_char``
-  and ``e_mental``, to policy and value heads.
+* **policy**: its own encoder of the current observation, concatenated with the
+  layer-normalised ``[e_char, e_mental]`` (Ba et al. 2016, arXiv 1607.06450), to policy
+  and value heads.
 
 ``past`` selects what the network keeps across games: ``"sum"`` (the character net
 above), ``"none"`` (the GRU restarts every game and ``e_char`` stays 0: PPO with memory
@@ -60,6 +61,9 @@ class ToMActorCritic(nn.Module):
         opponent_actions: the co-player's actions (default ``num_actions``).
         past: ``"sum"``, ``"none"`` or ``"carry"`` (module docstring).
         game_flag: observations carry the "new game of the same match" flag.
+        detach: the policy and value heads read the embeddings without passing gradients
+            back, so only the opponent-model loss trains the character / mental net (it
+            stays an observer of the co-player, as the ToMnet is; PPO trains the rest).
     """
 
     PAST = ("sum", "none", "carry")
@@ -74,19 +78,23 @@ class ToMActorCritic(nn.Module):
         opponent_actions: int | None = None,
         past: str = "sum",
         game_flag: bool = False,
+        detach: bool = False,
     ):
         super().__init__()
         if past not in self.PAST:
             raise ValueError(f"past={past!r} is not allowed; choose one of {self.PAST}")
         self.config = config or NetworkConfig()
         self.num_actions = int(num_actions)
-        self.past, self.game_flag = past, bool(game_flag)
+        self.past, self.game_flag, self.detach = past, bool(game_flag), bool(detach)
         self.grid = len(obs_space.shape) == 3
         self.char_encoder = make_encoder(obs_space, self.config)
         self.char_gru = nn.GRUCell(self.char_encoder.output_size, char_hidden)
         self.char_out = nn.Linear(char_hidden, char_dim)
         self.mental_out = nn.Linear(char_hidden, char_dim)
         self.encoder = make_encoder(obs_space, self.config)
+        # the summed e_char grows with the number of past games and the opponent-model
+        # loss scales both embeddings up; normalised, they cannot saturate the torso
+        self.embed_norm = nn.LayerNorm(2 * char_dim)
         width = self.encoder.output_size + 2 * char_dim
         self.torso = nn.Sequential(layer_init(nn.Linear(width, 64)), nn.Tanh())
         self.actor = layer_init(nn.Linear(64, self.num_actions), std=0.01)
@@ -122,7 +130,9 @@ class ToMActorCritic(nn.Module):
         return e_char, self.mental_out(h), (h, e_char)
 
     def _heads(self, obs: torch.Tensor, e_char: torch.Tensor, e_mental: torch.Tensor):
-        z = self.torso(torch.cat([self.encoder(obs), e_char, e_mental], -1))
+        e = torch.cat([e_char, e_mental], -1)
+        e = self.embed_norm(e.detach() if self.detach else e)
+        z = self.torso(torch.cat([self.encoder(obs), e], -1))
         return self.actor(z), self.critic(z).squeeze(-1)
 
     def step(self, obs, state, critic_obs=None):
@@ -153,7 +163,7 @@ class ToMActorCritic(nn.Module):
 class ToMConditionedPolicy(ActorCriticPolicy):
     """:class:`ToMActorCritic` behind the policy interface (PPO trains it as usual).
 
-    ``past`` and ``game_flag`` as in :class:`ToMActorCritic`.
+    ``past``, ``game_flag`` and ``detach`` as in :class:`ToMActorCritic`.
     """
 
     def __init__(
@@ -167,9 +177,18 @@ class ToMConditionedPolicy(ActorCriticPolicy):
         past: str = "sum",
         game_flag: bool = False,
         opponent_actions: int | None = None,
+        detach: bool = False,
     ):
         self.net = ToMActorCritic(
-            obs_space, num_actions, config, char_dim, char_hidden, opponent_actions, past, game_flag
+            obs_space,
+            num_actions,
+            config,
+            char_dim,
+            char_hidden,
+            opponent_actions,
+            past,
+            game_flag,
+            detach,
         )
         self.name = name
         self.recurrent = True

@@ -98,7 +98,7 @@ SETTINGS = {
             "win_stay_lose_shift",
         ),
         network=dict(hidden_sizes=(64,)),
-        ppo=dict(lr=1e-3, num_steps=40, ent_coef=0.01, gamma=0.99),
+        ppo=dict(lr=3e-3, epochs=8, num_steps=40, ent_coef=0.01, gamma=0.99),
         reward_scale=0.25,  # payoffs / T: per-step rewards in [0, 1]
     ),
     "coin": dict(
@@ -108,7 +108,7 @@ SETTINGS = {
         types=("coin_cooperator", "coin_greedy", "coin_grudger"),
         heldout=("coin_cooperator", "coin_greedy", "coin_grudger"),
         network=dict(conv_channels=(32,), feature_size=64),
-        ppo=dict(lr=1e-3, num_steps=40, ent_coef=0.01, gamma=0.99),
+        ppo=dict(lr=3e-3, epochs=8, num_steps=40, ent_coef=0.01, gamma=0.99),
         reward_scale=0.5,
     ),
 }
@@ -117,19 +117,22 @@ BUDGETS = {
         "pd": dict(steps=200_000, num_envs=128, episodes=256),
         "coin": dict(steps=300_000, num_envs=128, episodes=256),
         "arms": ("tom", "ppo"),
+        "seeds": 3,
     },
     "full": {
         "pd": dict(steps=2_000_000, num_envs=128, episodes=1024),
         "coin": dict(steps=3_000_000, num_envs=128, episodes=1024),
         "arms": ("tom", "ppo", "tom_no_om", "ppo_match"),
+        "seeds": 5,
     },
 }
 ARMS = {
-    "tom": dict(past="sum", opponent_model=True),
-    "ppo": dict(past="none", opponent_model=False),
-    "tom_no_om": dict(past="sum", opponent_model=False),
-    "ppo_match": dict(past="carry", opponent_model=False),
+    "tom": dict(past="sum", opponent_model=True, detach=True),
+    "ppo": dict(past="none", opponent_model=False, detach=False),
+    "tom_no_om": dict(past="sum", opponent_model=False, detach=False),
+    "ppo_match": dict(past="carry", opponent_model=False, detach=False),
 }
+WARMUP = 0.1  # fraction of the env steps that train only the opponent model (tom)
 TREMBLE = 0.1
 
 
@@ -158,6 +161,7 @@ def run_arm(what: str, arm: str, seed: int, budget: dict) -> dict:
         past=ARMS[arm]["past"],
         game_flag=True,
         name=arm,
+        detach=ARMS[arm]["detach"],
     )
     t0 = time.time()
     rows = train_against_population(
@@ -172,6 +176,7 @@ def run_arm(what: str, arm: str, seed: int, budget: dict) -> dict:
         opponent_model=ARMS[arm]["opponent_model"],
         games=K,
         reward_scale=cfg["reward_scale"],
+        warmup_steps=int(WARMUP * budget["steps"]) if ARMS[arm]["opponent_model"] else 0,
     )
     train_s = time.time() - t0
     out: dict = {"train_seconds": train_s, "final_train_return": rows[-1].get("learner_return")}

@@ -76,6 +76,7 @@ def train_against_population(
     opponent_model: bool = True,
     games: int | None = None,
     reward_scale: float = 1.0,
+    warmup_steps: int = 0,
 ) -> list[dict[str, float]]:
     """Train ``policy`` (seat 0) against co-players drawn uniformly per episode (seat 1).
 
@@ -84,6 +85,11 @@ def train_against_population(
     features, and rewards are multiplied by ``reward_scale`` for learning. Returns one
     row per iteration (learner return per episode or match, unscaled, PPO and
     opponent-model statistics).
+
+    ``warmup_steps`` (of ``steps``) train only the opponent model, on rollouts of the
+    initial policy, before PPO starts: the observer learns to tell co-players apart
+    before the policy settles (ToMnet is trained as an observer of behaviour,
+    Rabinowitz et al. 2018, Sec. 2); the env-step budget is the same.
     """
     torch.manual_seed(seed)
     ppo = ppo or PPOConfig()
@@ -106,8 +112,9 @@ def train_against_population(
     for it in range(iters):
         ro = collector.collect(ppo.num_steps)
         ro.compute_gae(ppo.gamma, ppo.gae_lambda)
+        warm = collector.env_steps <= warmup_steps and om is not None
         learner.set_progress(it / iters)
-        row = dict(learner.update(ro))
+        row = {} if warm else dict(learner.update(ro))
         if om is not None:
             row.update(om.update(ro))
         rets = [e["returns"][:, 0] for e in ro.episodes]

@@ -54,10 +54,39 @@ def _false_belief(ctx: Context) -> dict:
     return out
 
 
-def _conditioned(ctx: Context) -> dict:
-    import tom_reproduce
+def _conditioned(what: str):
+    """Runner of the ToM-conditioned comparison ``what`` (``pd`` or ``coin``) over the
+    tier's seeds, starting at the suite's seed (``benchmarks/tom_conditioned.py``)."""
 
-    return dict(tom_reproduce.run_conditioned(ctx.tier, ctx.seed, ctx.out_dir)["summary"])
+    def run(ctx: Context) -> dict:
+        import tom_conditioned
+
+        n = tom_conditioned.BUDGETS[ctx.tier]["seeds"]
+        res = tom_conditioned.run(what, ctx.tier, range(ctx.seed, ctx.seed + n), ctx.out_dir)
+        return {**res["summary"], "plots": res["plots"]}
+
+    return run
+
+
+def _conditioned_checks(chance: float, types: str) -> list[Check]:
+    return [
+        Check(
+            "tom_heldout_return",
+            "greater",
+            other="ppo_heldout_return",
+            source="issue 7: against held-out co-players of known types the ToM-conditioned "
+            "agent earns more than the same PPO without the opponent model (mean over seeds)",
+        ),
+        Check(
+            "tom_char_centroid_accuracy",
+            "at_least",
+            0.6,
+            source=f"issue 7: its embeddings identify the co-player type ({types}; chance "
+            f"{chance:.2f}); threshold ours: 0.6, fixed for both games",
+        ),
+        Check("tom_char_probe_accuracy", "at_least", 0.6, context=True, source="linear probe"),
+        Check("seeds_tom_beats_ppo", "at_least", 0, context=True, source="per-seed wins"),
+    ]
 
 
 def _bayes_checks() -> list[Check]:
@@ -154,23 +183,25 @@ register(
     Experiment(
         name="tom_conditioned_pd",
         title="ToM-conditioned PPO vs PPO against held-out co-players (repeated PD)",
-        run=_conditioned,
-        checks=[
-            Check(
-                "tom_heldout_return",
-                "greater",
-                other="ppo_heldout_return",
-                source="issue: the opponent model earns more against held-out co-players",
-            ),
-            Check(
-                "tom_type_identification",
-                "at_least",
-                0.8,
-                source="issue: embeddings identify the co-player type (chance 1/3)",
-            ),
-        ],
-        description="matrix_game_v0 prisoner's dilemma, 20 rounds, history 1. Training "
-        "population: always-cooperate, always-defect, tit-for-tat; held-out: the same types "
-        "trembling 10% of the time. Mean over seeds (fast 2, full 5).",
+        run=_conditioned("pd"),
+        checks=_conditioned_checks(0.2, "5 held-out types"),
+        description="matrix_game_v0 prisoner's dilemma, matches of 4 games of 5 rounds "
+        "with one co-player; training population always-cooperate, always-defect, "
+        "tit-for-tat, grim, WSLS, random; held out: the 5 deterministic types trembling "
+        "10% of the time. ToM: character net summed over past games + opponent model; "
+        "PPO: the same network with memory of the current game only. Seeds: fast 3, "
+        "full 5 (benchmarks/tom_conditioned.py).",
+    )
+)
+
+register(
+    Experiment(
+        name="tom_conditioned_coin",
+        title="ToM-conditioned PPO vs PPO against held-out co-players (coin game)",
+        run=_conditioned("coin"),
+        checks=_conditioned_checks(1 / 3, "3 held-out types"),
+        description="coin_game_v0 (3x3), matches of 4 games of 10 steps; co-player types "
+        "coin cooperator, greedy, grudger; held out: trembling 10%. Same arms and "
+        "seeds as tom_conditioned_pd (benchmarks/tom_conditioned.py).",
     )
 )

@@ -1,0 +1,39 @@
+"""Smoke test of ``benchmarks/tom_conditioned.py`` at a tiny budget: both games, every
+arm trains, evaluates, plots and returns the numbers the suite checks (no learning
+asserts)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tom_conditioned.py"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("tom_conditioned_bench", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("what", ["pd", "coin"])
+def test_tom_conditioned_runs_at_a_tiny_budget(tmp_path, what):
+    bench = _load()
+    arms = ["tom", "ppo"] if what == "coin" else list(bench.ARMS)
+    budget = dict(steps=2 * 40 * 8, num_envs=8, episodes=6)
+    res = bench.run(what, "fast", [0], str(tmp_path), arms=arms, budget=budget)
+    s = res["summary"]
+    assert {"tom_heldout_return", "ppo_heldout_return", "tom_char_centroid_accuracy"} <= set(s)
+    assert 0.0 <= s["tom_char_probe_accuracy"] <= 1.0 and s["seeds_tom_beats_ppo"] in (0, 1)
+    row = res["per_seed"]["0"]["tom"]
+    assert len(row["heldout_game_returns"]) == bench.SETTINGS[what]["games"]
+    assert "char_centroid_accuracy" not in res["per_seed"]["0"]["ppo"]
+    json.dumps(res)  # what the CLI writes
+    for plot in res["plots"]:
+        assert Path(plot).exists()
