@@ -74,3 +74,29 @@ def test_false_belief_divergence_reports_every_kept_sample():
     assert n > 0 and fb["js_action"].shape == (n,) and fb["js_sr"].shape == (n,)
     assert (fb["js_action"] >= 0).all() and (fb["js_action"] <= np.log(2) + 1e-6).all()
     assert (fb["distance"] >= 1).all()  # objects never share the agent's cell
+
+
+def test_oracle_character_diagnostic_reads_the_true_preference():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from agents.tomnet import batch_to_tensors
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "tom_reproduce.py"
+    spec = importlib.util.spec_from_file_location("tom_reproduce_oracle", script)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    ds = TomDataset(GoalDirectedSpecies(), n_past_max=1, seed=0)
+    b = ds.batch(6)
+    torch.manual_seed(0)
+    net = mod.OracleCharacterToMNet(model_for(ds, channels=4, char_dim=4)).eval()
+    t = batch_to_tensors(b)
+    with torch.no_grad():
+        out = net(t)
+        no_past = net({**t, "past_mask": torch.zeros_like(t["past_mask"])})
+        other = net({**t, "labels": (t["labels"] + 1) % 4})
+    torch.testing.assert_close(out.e_char, torch.eye(4)[t["labels"]])
+    torch.testing.assert_close(out.action_logits, no_past.action_logits)
+    assert not torch.allclose(out.consumption_logits, other.consumption_logits)
