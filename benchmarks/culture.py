@@ -114,6 +114,9 @@ class Tier:
     gs_pop: int
     # in-weights Memory Sequence discount (see the module docstring; code: 0.99)
     iw_gamma: float = 0.99
+    # in-weights Goal Sequence rollout shape (paper / code: 128 envs x 32 steps)
+    gs_num_envs: int = 128
+    gs_num_steps: int = 32
 
 
 FAST_EXPERIMENTS = ("memseq_in_context", "memseq_oracle_sweep", "memseq_in_weights")
@@ -123,11 +126,11 @@ TIERS = {
     # A seconds-long run that exercises every code path (used by the tests).
     "smoke": Tier(
         ALL_EXPERIMENTS, 4_096, 4_096, 4_096, 16, 32, 1e-3, 1, 64, 4, 4,
-        2_048, 3, 2, 16, 32, 1e-3, 32, 1_024, 3, 1, iw_gamma=0.0,
+        2_048, 3, 2, 16, 32, 1e-3, 32, 1_024, 3, 1, iw_gamma=0.0, gs_num_envs=4,
     ),
     "fast": Tier(
         FAST_EXPERIMENTS, 2_000_000, 2_000_000, 80_000, 128, 64, 1e-3, 16, 64, 4, 4,
-        10_240, 5, 5, 16, 32, 1e-3, 256, 8_192, 3, 2, iw_gamma=0.0,
+        10_240, 5, 5, 16, 32, 1e-3, 256, 40_960, 3, 2, iw_gamma=0.0, gs_num_envs=32,
     ),
     "full": Tier(
         ALL_EXPERIMENTS, 8_000_000, 8_000_000, 8_000_000, 16, 256, 2.5e-4, 10, 128, 2, 8,
@@ -388,8 +391,8 @@ def goalseq_in_weights(tier: Tier, seed: int) -> dict:
         "best",
         tier,
         seed,
-        4,
-        128,
+        tier.gs_num_envs,
+        tier.gs_num_steps,
         tier.lr,
     )
 
