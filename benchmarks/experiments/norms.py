@@ -58,6 +58,8 @@ BUDGET = {
     "partner_choice": {"fast": 60, "full": 2000},  # episodes
 }
 EVAL_EPISODES = 64
+ALLELOPATHIC_FAST_COPIES = 32  # env copies per rollout in the allelopathic fast tier
+ALLELOPATHIC_FAST_ENV = {"preset": "reduced"}  # the allelopathic fast tier's game
 
 
 def _plt():
@@ -332,12 +334,12 @@ def run_allelopathic(ctx: Context) -> dict:
     # Fast tier: the reduced game (env docstring, "Reduced game"): at Melting Pot's
     # ripening rate the small map yields about 2 ripe berries per episode for the whole
     # group, so the only reward is the -10 of removals and nothing is learned.
-    kw = {"preset": "reduced"} if fast else {}
+    kw = dict(ALLELOPATHIC_FAST_ENV) if fast else {}
     net = NetworkConfig(conv_channels=(8,), feature_size=64) if fast else NetworkConfig()
     ppo = PPOConfig(num_steps=128, lr=5e-4)
     # 32 copies per rollout: the per-call cost of the four policies' forward passes is
     # shared by 4x more env steps than with 8 (about 2x the env steps per CPU second).
-    num_envs = 32 if fast else 16
+    num_envs = ALLELOPATHIC_FAST_COPIES if fast else 16
     out: dict = {}
     mono_t, mono_train, zap_train = {}, {}, {}
     for name, shaping in (("baseline", False), ("cnm", True)):
