@@ -1,0 +1,35 @@
+"""Smoke test of the ``allelopathic_cnm`` reproduction runner at a tiny budget: it trains
+both populations on the reduced game and reports every metric of its report, the zap
+matrices and the plot (no claims about the results)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def test_allelopathic_runner(tmp_path, monkeypatch):
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    import reproduce
+
+    reproduce.discover()
+    norms = sys.modules["socialenvs_experiments_norms"]
+    monkeypatch.setitem(norms.BUDGET, "allelopathic", {"fast": 1024, "full": 1024})
+    monkeypatch.setattr(norms, "ALLELOPATHIC_FAST_COPIES", 4)
+    monkeypatch.setattr(norms, "EVAL_EPISODES", 2)
+    monkeypatch.setattr(norms, "ALLELOPATHIC_FAST_ENV", {"preset": "reduced", "max_cycles": 50})
+    out = norms.run_allelopathic(reproduce.Context(out_dir=str(tmp_path), tier="fast", seed=0))
+    for name in ("baseline", "cnm"):
+        for k in ("collective_return", "monoculture_final", "zaps", "cpu_seconds"):
+            assert np.isfinite(out[f"{k}_{name}"]), k
+        assert 1 / 3 <= out[f"monoculture_final_{name}"] <= 1
+        assert out[f"opportunities_{name}"] > 0  # the sanction stream reached the classifier
+        assert 0 <= out[f"classifier_balanced_accuracy_{name}"] <= 1
+        m = np.loadtxt(tmp_path / f"zap_colour_matrix_{name}.txt")
+        assert m.shape == (4, 4) and m.sum() == out[f"zaps_{name}"] * 2
+    assert Path(out["plots"][0]).exists()
