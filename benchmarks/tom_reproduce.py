@@ -19,11 +19,14 @@ net + opponent model) and the same PPO without it, trained in the repeated priso
 dilemma against always-cooperate / always-defect / tit-for-tat co-players and evaluated
 against held-out trembling versions of those types, per seed.
 
-Budgets (minibatches x batch): fast random 3000 x 32 (lr 2e-3), goal 600 x 16 (no
-mental net), false belief 500 x 16 (episodes recorded up to step 12, swaps at steps
-1-4), both lr 2e-3 with 8-channel nets; full: the paper's 40k x 16 at lr 1e-4 (spec
-agents §1.4) with 32-channel nets, mental nets and whole episodes. Writes ``results.json``
-and PNG plots to ``--out``.
+Budgets (minibatches x batch): fast random 3000 x 32 (lr 2e-3 decaying linearly to
+1e-4), goal 2000 x 16 on whole past trajectories (no mental net), false belief 2000 x 16
+(10 past snapshots, episodes recorded up to step 8, swaps of the preferred object at
+steps 1-4, queries at steps 1-6), goal and false belief at lr 2e-3 decaying to 2e-4 with
+8-channel nets; full: the paper's 40k x 16 at lr 1e-4 (spec agents §1.4) with
+32-channel nets, mental nets and whole episodes. ``false_belief --oracle-character`` is
+a diagnostic: the character net is replaced by the agent's true preferred object.
+Writes ``<what>_results.json``, training curves and PNG plots to ``--out``.
 """
 
 from __future__ import annotations

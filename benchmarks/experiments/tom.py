@@ -49,8 +49,10 @@ def _false_belief(ctx: Context) -> dict:
     res = tom_reproduce.run_false_belief(ctx.tier, ctx.seed, ctx.out_dir)
     out = {"plots": res["plots"]}
     for obs in ("sighted", "full"):
-        out[f"{obs}_js_inside"] = res[obs]["js_inside"]
-        out[f"{obs}_js_outside"] = res[obs]["js_outside"]
+        for key in ("js_inside", "js_outside", "js_sr_inside", "js_sr_outside"):
+            out[f"{obs}_{key}"] = res[obs][key]
+        for n, acc in res[obs]["consumption_accuracy"].items():
+            out[f"{obs}_consumption_acc_n{n}"] = acc
     return out
 
 
@@ -123,7 +125,7 @@ register(
         description="Sec. 3.1 ToMnet (conv 8 + ConvLSTM character net, e_char in R^2, "
         "2-conv prediction net) trained on S(0.01) and S(3) agents; past episodes are "
         "single (state, action) pairs, N_past ~ U{0..10}. Fast: 3000 x 32 minibatches, "
-        "lr 2e-3; full: 40k x 16, lr 1e-4.",
+        "lr 2e-3 decaying to 1e-4; full: 40k x 16, lr 1e-4.",
     )
 )
 
@@ -147,9 +149,10 @@ register(
                 source="Sec. 3.2: e_char separates agents by preferred object (chance 0.25)",
             ),
         ],
-        description="Value-iteration agents with Dir(0.01) object rewards; single-snapshot "
-        "pasts; ResNet ToMnet (fast: 8 channels, no mental net, 600 x 16 minibatches; "
-        "full: 32 channels with the mental net, 40k x 16).",
+        description="Value-iteration agents with Dir(0.01) object rewards; ResNet ToMnet "
+        "(fast: whole past trajectories, 8 channels, no mental net, 2000 x 16 minibatches, "
+        "lr 2e-3 decaying to 2e-4; full: single-snapshot pasts, 32 channels with the mental "
+        "net, 40k x 16).",
     )
 )
 
@@ -171,11 +174,26 @@ register(
                 other="sighted_js_outside",
                 source="Sec. 3.4: fully observing agents react to swaps anywhere",
             ),
+            Check(
+                "sighted_js_sr_inside",
+                "greater",
+                other="sighted_js_sr_outside",
+                source="Sec. 3.4 (the same test on the predicted successor representation)",
+            ),
+            Check(
+                "full_js_sr_outside",
+                "greater",
+                other="sighted_js_sr_outside",
+                source="Sec. 3.4 (successor representation)",
+            ),
         ],
         description="Sighted (5x5 window, belief from what they saw) vs fully observing "
-        "value-iteration agents with swap events (p = 0.5); JS divergence of the ToMnet's "
-        "next-action prediction with vs without swapping the preferred object, inside "
-        "(distance <= 2) vs outside the window.",
+        "value-iteration agents whose preferred object swaps with another (p = 0.5 per "
+        "episode, steps 1-4); JS divergence of the ToMnet's next-action and SR predictions "
+        "with vs without a swap of the preferred object at the query step, inside "
+        "(distance <= 2) vs outside the window. Fast: 8-channel nets, 10 past snapshots "
+        "from the first 8 steps, 2000 x 16 minibatches; full: 32 channels, whole episodes, "
+        "40k x 16.",
     )
 )
 
