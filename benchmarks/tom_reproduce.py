@@ -255,8 +255,10 @@ def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = Fa
         )
         fb = false_belief_divergence(net, test, size=budget["eval_size"])
         # does the net know who the agent is? (a swap only exchanges colours)
-        consumption = consumption_accuracy_by_n_past(net, test, (0, common["n_past_max"]))
-        probe = ds.batch(512, index=10**6)
+        consumption = consumption_accuracy_by_n_past(
+            net, test, sorted({0, common["n_past_max"]}), size=budget["eval_size"]
+        )
+        probe = ds.batch(min(512, budget["eval_size"]), index=10**6)
         post_swap = float(probe.current_swapped.mean())
         by_d = {}
         for d in range(0, 11):
