@@ -23,10 +23,12 @@ def _load():
 
 
 @pytest.mark.parametrize("what", ["pd", "coin"])
-def test_tom_conditioned_runs_at_a_tiny_budget(tmp_path, what):
+def test_tom_conditioned_runs_at_a_tiny_budget(tmp_path, what, monkeypatch):
     bench = _load()
-    arms = ["tom", "ppo"] if what == "coin" else list(bench.ARMS)
-    budget = dict(steps=2 * 40 * 8, num_envs=8, episodes=6)
+    arms = ["tom", "ppo"] if what == "coin" else ["tom", "ppo", "ppo_match"]
+    ppo = dict(bench.SETTINGS[what]["ppo"], num_steps=20, epochs=1, minibatches=1)
+    monkeypatch.setitem(bench.SETTINGS[what], "ppo", ppo)
+    budget = dict(steps=20 * 8, num_envs=8, episodes=6)  # one PPO iteration
     res = bench.run(what, "fast", [0], str(tmp_path), arms=arms, budget=budget)
     s = res["summary"]
     assert {"tom_heldout_return", "ppo_heldout_return", "tom_char_centroid_accuracy"} <= set(s)
@@ -37,3 +39,19 @@ def test_tom_conditioned_runs_at_a_tiny_budget(tmp_path, what):
     json.dumps(res)  # what the CLI writes
     for plot in res["plots"]:
         assert Path(plot).exists()
+
+
+def test_registered_in_the_suite_with_the_issue_checks():
+    bench_dir = str(SCRIPT.parent)
+    if bench_dir not in sys.path:
+        sys.path.insert(0, bench_dir)
+    import reproduce
+
+    reproduce.discover()
+    for name in ("tom_conditioned_pd", "tom_conditioned_coin"):
+        exp = reproduce.REGISTRY[name]
+        judged = {c.metric: c for c in exp.checks if not c.context}
+        assert judged["tom_heldout_return"].other == "ppo_heldout_return"
+        assert judged["tom_char_centroid_accuracy"].value == 0.6
+        fail = {"tom_heldout_return": 40.0, "ppo_heldout_return": 41.0}
+        assert judged["tom_heldout_return"].evaluate(fail) == "fail"
