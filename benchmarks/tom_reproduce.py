@@ -352,9 +352,9 @@ def run_conditioned(tier: str, seed: int, out: str) -> dict:
                 r = evaluate_against(env, kw, pol, h, budget["episodes"], seed=10_000 + s)
                 rets.append(r["return"])
                 row[f"{method}_vs_{TRAIN_TYPES[k]}"] = r["return"]
-                if "e_char" in r:
-                    embs.append(r["e_char"])
-                    labels.append(np.full(len(r["e_char"]), k))
+                if "e_mental" in r:  # single episodes: no past games, the current one
+                    embs.append(r["e_mental"])
+                    labels.append(np.full(len(r["e_mental"]), k))
             row[f"{method}_heldout_return"] = float(np.mean(rets))
             if embs:
                 row["tom_type_identification"] = centroid_accuracy(
