@@ -4,7 +4,6 @@
     python benchmarks/tom_reproduce.py random --alphas 0.1 1 --tier full
     python benchmarks/tom_reproduce.py goal --tier fast
     python benchmarks/tom_reproduce.py false_belief --tier fast
-    python benchmarks/tom_reproduce.py conditioned --tier fast
 
 ``random``: a Sec. 3.1 ToMnet per alpha trained on random agents ``S(alpha)``; the mean
 probability it puts on the true action at ``N_past`` in {0, 1, 5, 10} against the
@@ -14,10 +13,8 @@ consumption accuracy by ``N_past`` and the 2-D character embeddings coloured by
 preferred object. ``false_belief``: ResNet ToMnets (with the mental net) on sighted
 and on fully observing value-iteration agents with swap events; the JS divergence of
 the predicted next action with vs without a swap of the preferred object, by the
-swap's distance from the agent. ``conditioned``: a ToM-conditioned PPO agent (character
-net + opponent model) and the same PPO without it, trained in the repeated prisoner's
-dilemma against always-cooperate / always-defect / tit-for-tat co-players and evaluated
-against held-out trembling versions of those types, per seed.
+swap's distance from the agent. ToM-conditioned agents (item 4 of the ToM work) are in
+``benchmarks/tom_conditioned.py``.
 
 Budgets (minibatches x batch): fast random 3000 x 32 (lr 2e-3 decaying linearly to
 1e-4), goal 2000 x 16 on whole past trajectories (no mental net), false belief 2000 x 16
@@ -38,7 +35,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -307,70 +303,11 @@ def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = Fa
     return results
 
 
-CONDITIONED = {
-    "fast": dict(steps=40_000, seeds=2, episodes=64),
-    "full": dict(steps=400_000, seeds=5, episodes=256),
-}
-TRAIN_TYPES = ("always_cooperate", "always_defect", "tit_for_tat")
-
-
-def run_conditioned(tier: str, seed: int, out: str) -> dict:
-    """ToM-conditioned PPO vs the same PPO without the opponent model, repeated PD.
-
-    Trained against always-cooperate, always-defect and tit-for-tat (drawn per episode);
-    evaluated against held-out trembling versions of each type (10% random moves).
-    """
-    from agents.actor_critic import ActorCriticPolicy
-    from agents.networks import NetworkConfig
-    from agents.ppo import PPOConfig
-    from agents.scripted import make_scripted
-    from agents.tom_policy import ToMConditionedPolicy
-    from socialenvs.core.registry import make_vec
-    from training.tom import centroid_accuracy
-    from training.tom_agents import TremblingPolicy, evaluate_against, train_against_population
-
-    budget = CONDITIONED[tier]
-    env, kw = "matrix_game_v0", dict(game="prisoners_dilemma", max_cycles=20, history=1)
-    venv = make_vec(env, 1, **kw)
-    space = venv.single_observation_space
-    cfg = NetworkConfig(hidden_sizes=(64,))
-    ppo = PPOConfig(lr=1e-3, num_steps=100, ent_coef=0.01)
-    per_seed = []
-    for s in range(seed, seed + budget["seeds"]):
-        co = [make_scripted(n, venv) for n in TRAIN_TYPES]
-        held = [TremblingPolicy(c, 2, 0.1) for c in co]
-        row: dict = {"seed": s}
-        for method in ("tom", "ppo"):
-            torch.manual_seed(s)
-            if method == "tom":
-                pol = ToMConditionedPolicy(space, 2, cfg)
-            else:
-                pol = ActorCriticPolicy(space, 2, cfg)
-            train_against_population(env, kw, pol, co, budget["steps"], 16, s, ppo)
-            rets, embs, labels = [], [], []
-            for k, h in enumerate(held):
-                r = evaluate_against(env, kw, pol, h, budget["episodes"], seed=10_000 + s)
-                rets.append(r["return"])
-                row[f"{method}_vs_{TRAIN_TYPES[k]}"] = r["return"]
-                if "e_mental" in r:  # single episodes: no past games, the current one
-                    embs.append(r["e_mental"])
-                    labels.append(np.full(len(r["e_mental"]), k))
-            row[f"{method}_heldout_return"] = float(np.mean(rets))
-            if embs:
-                row["tom_type_identification"] = centroid_accuracy(
-                    np.concatenate(embs), np.concatenate(labels), seed=s
-                )
-        per_seed.append(row)
-    keys = [k for k in per_seed[0] if k != "seed"]
-    summary = {k: float(np.mean([r[k] for r in per_seed])) for k in keys}
-    return {"per_seed": per_seed, "summary": summary}
-
-
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("what", choices=["random", "goal", "false_belief", "conditioned"])
+    p.add_argument("what", choices=["random", "goal", "false_belief"])
     p.add_argument("--alphas", type=float, nargs="+", default=[0.01, 3.0])
     p.add_argument("--tier", choices=["fast", "full"], default="fast")
     p.add_argument("--seed", type=int, default=0)
@@ -387,10 +324,8 @@ def main(argv=None) -> None:
         res = run_random(args.alphas, args.tier, args.seed, args.out)
     elif args.what == "goal":
         res = run_goal(args.tier, args.seed, args.out)
-    elif args.what == "false_belief":
-        res = run_false_belief(args.tier, args.seed, args.out, args.oracle_character)
     else:
-        res = run_conditioned(args.tier, args.seed, args.out)
+        res = run_false_belief(args.tier, args.seed, args.out, args.oracle_character)
     res["command"] = " ".join(["python", "benchmarks/tom_reproduce.py", *(argv or sys.argv[1:])])
     with open(os.path.join(args.out, f"{args.what}_results.json"), "w") as f:
         json.dump(res, f, indent=2, default=float)

@@ -29,7 +29,6 @@ def test_tom_runners_at_a_tiny_budget(tmp_path):
         "eval_size": 24,
         "chunk": 8,
     }
-    bench.CONDITIONED["fast"] = dict(steps=400, seeds=1, episodes=4)
     res = bench.run_random([0.5], "fast", 0, str(tmp_path))
     curve = res["alphas"]["0.5"]["curve"]
     assert set(curve) == {0, 1, 5, 10} and "bayes" in curve[5]
@@ -37,9 +36,5 @@ def test_tom_runners_at_a_tiny_budget(tmp_path):
     assert 0.0 <= goal["embedding_centroid_accuracy"] <= 1.0
     fb = bench.run_false_belief("fast", 0, str(tmp_path))
     assert {"js_inside", "js_outside"} <= set(fb["sighted"])
-    cond = bench.run_conditioned("fast", 0, str(tmp_path))
-    assert {"tom_heldout_return", "ppo_heldout_return", "tom_type_identification"} <= set(
-        cond["summary"]
-    )
     for plot in res["plots"] + goal["plots"] + fb["plots"]:
         assert Path(plot).exists()
