@@ -126,8 +126,13 @@ class Tier:
     gs_num_steps: int = 32
 
 
-FAST_EXPERIMENTS = ("memseq_in_context", "memseq_oracle_sweep", "memseq_in_weights")
-ALL_EXPERIMENTS = FAST_EXPERIMENTS + ("tsp_in_context", "goalseq_in_weights")
+FAST_EXPERIMENTS = (
+    "memseq_in_context",
+    "memseq_oracle_sweep",
+    "memseq_in_weights",
+    "tsp_in_context",
+)
+ALL_EXPERIMENTS = FAST_EXPERIMENTS + ("goalseq_in_weights",)
 
 TIERS = {
     # A seconds-long run that exercises every code path (used by the tests).
@@ -136,7 +141,7 @@ TIERS = {
         2_048, 3, 2, 16, 32, 1e-3, 32, 1_024, 3, 1, iw_gamma=0.0, gs_num_envs=4,
     ),
     "fast": Tier(
-        FAST_EXPERIMENTS, 2_000_000, 2_000_000, 80_000, 128, 64, 1e-3, 16, 64, 4, 4,
+        FAST_EXPERIMENTS, 2_000_000, 2_000_000, 2_000_000, 128, 64, 1e-3, 16, 64, 4, 4,
         10_240, 5, 5, 16, 32, 1e-3, 256, 40_960, 3, 2, iw_gamma=0.0, gs_num_envs=32,
     ),
     "full": Tier(

@@ -4,8 +4,8 @@ The experiments call the runners of ``benchmarks/culture.py`` (runnable on its o
 several seeds at once: ``culture.py --tier fast --seeds 0 1``) with that script's tier
 budgets. Checks are the paper's orderings (spec culture §11), not its absolute numbers:
 the budgets are far below the paper's (see ``culture.py``'s docstring). The fast tier
-runs the three Memory Sequence experiments; TSP in-context and Goal Sequence in-weights
-are in the full tier only.
+runs the three Memory Sequence experiments and TSP in-context; Goal Sequence in-weights
+is in the full tier only.
 """
 
 from __future__ import annotations
@@ -113,7 +113,6 @@ register(
         title="TSP: in-context accumulation beats RL² and the heuristic oracle",
         run=lambda ctx: _run("tsp_in_context", ctx),
         checks=IC_CHECKS,
-        tiers=("full",),
         description="6 cities, 8 trials per generation, 8 generations; heuristic "
         "demonstrators during meta-training; per-trial sum of positive rewards.",
     )
