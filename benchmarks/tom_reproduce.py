@@ -52,6 +52,7 @@ from training.tom import (  # noqa: E402
     consumption_accuracy_by_n_past,
     false_belief_divergence,
     model_for,
+    past_consumption_vote_accuracy,
     train_tomnet,
     true_action_prob_by_n_past,
 )
@@ -158,6 +159,9 @@ def run_goal(tier: str, seed: int, out: str) -> dict:
     )
     size = budget["eval_size"] // 2
     acc = consumption_accuracy_by_n_past(net, ds, N_VALUES, size=size)
+    # reference on the same test samples: a hand-made observer that reads the object
+    # reached at the end of each past episode (is the preference in the pasts at all?)
+    vote = past_consumption_vote_accuracy(ds, N_VALUES, size=size)
     emb, labels = character_embeddings(net, ds, n_past=5, size=size)
     sep = centroid_accuracy(emb, labels)
     plt = _plt()
@@ -173,6 +177,7 @@ def run_goal(tier: str, seed: int, out: str) -> dict:
     plt.close(fig)
     return {
         "consumption_accuracy": acc,
+        "hand_made_vote_accuracy": vote,
         "embedding_centroid_accuracy": sep,
         "train_seconds": time.time() - t0,
         "final_loss": rows[-1],

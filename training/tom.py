@@ -11,6 +11,8 @@ the shared :class:`training.logger.RunLogger` and checkpoints with
   species is :class:`~socialenvs.tom.species.RandomSpecies` (Sec. 3.1, Fig. 3);
 * :func:`consumption_accuracy_by_n_past`: how often the most likely consumed object is
   the one consumed (Sec. 3.2);
+* :func:`past_consumption_vote_accuracy`: a hand-made reference observer of
+  goal-directed agents (the object reached at the end of each past episode, by vote);
 * :func:`character_embeddings`: ``e_char`` of agents with their labels (plots);
 * :func:`false_belief_divergence`: the JS divergence between predictions with and
   without an object swap, against the swap's distance from the agent (Sec. 3.4).
@@ -203,6 +205,43 @@ def consumption_accuracy_by_n_past(
         logits = np.concatenate([o.consumption_logits.numpy() for o in _predict(model, batch)])
         ate = batch.target_consumption.sum(1) > 0
         hit = logits.argmax(1) == batch.target_consumption.argmax(1)
+        out[int(n)] = float(hit[ate].mean()) if ate.any() else float("nan")
+    return out
+
+
+def past_consumption_vote_accuracy(
+    dataset: TomDataset, n_values, size: int = 500, index: int = 10**6, seed: int = 0
+) -> dict[int, float]:
+    """A hand-made observer of goal-directed agents, as a reference for
+    :func:`consumption_accuracy_by_n_past` (same samples): in each past episode it reads
+    the object on the cell the agent moves into at its last recorded step (the consuming
+    move), and predicts the current episode's consumed object by majority vote over the
+    past episodes (ties, and ``N_past = 0``, broken uniformly at random). It measures
+    whether the recorded pasts carry the preference; meant for whole-trajectory pasts."""
+    from socialenvs.tom.gridworld import ACTION_DELTAS
+
+    rng = np.random.default_rng(seed)
+    K = dataset.num_objects
+    out = {}
+    for n in n_values:
+        batch = dataset.batch(size, index=index, n_past=int(n))
+        S, P, L, H, W, _ = batch.past_states.shape
+        votes = np.zeros((S, K))
+        mask = batch.past_step_mask
+        if P and mask.any():
+            s_idx, p_idx = np.nonzero(mask.any(-1))
+            last = L - 1 - np.argmax(mask[s_idx, p_idx, ::-1], axis=-1)
+            frame = batch.past_states[s_idx, p_idx, last]  # [M, H, W, C]
+            agent = frame[..., 1 + K].reshape(len(s_idx), -1).argmax(1)
+            delta = ACTION_DELTAS[batch.past_actions[s_idx, p_idx, last]]
+            r = np.clip(agent // W + delta[:, 0], 0, H - 1)
+            c = np.clip(agent % W + delta[:, 1], 0, W - 1)
+            objects = frame[np.arange(len(s_idx)), r, c, 1 : 1 + K]  # [M, K]
+            np.add.at(votes, s_idx, objects)
+        tie_break = rng.random((S, K)) * 1e-3
+        guess = (votes + tie_break).argmax(1)
+        ate = batch.target_consumption.sum(1) > 0
+        hit = guess == batch.target_consumption.argmax(1)
         out[int(n)] = float(hit[ate].mean()) if ate.any() else float("nan")
     return out
 

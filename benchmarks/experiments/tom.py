@@ -39,6 +39,8 @@ def _goal(ctx: Context) -> dict:
     res = tom_reproduce.run_goal(ctx.tier, ctx.seed, ctx.out_dir)
     out = {f"consumption_acc_n{n}": v for n, v in res["consumption_accuracy"].items()}
     out["embedding_centroid_accuracy"] = res["embedding_centroid_accuracy"]
+    for n, v in res.get("hand_made_vote_accuracy", {}).items():
+        out[f"hand_made_vote_acc_n{n}"] = v
     out["plots"] = res["plots"]
     return out
 
