@@ -46,7 +46,7 @@ the TSP notebook, 16 held-out layouts): the earlier 80k-step run left the learne
 RL² and the oracle, and 2M steps of TSP cost about as much CPU as 2M of Memory Sequence
 (about 13.5k env steps per CPU-second), so the three runs take about 8 minutes of one
 core. Measured (docs): generations beat generation 0 and both RL² baselines but stay
-below the best heuristic (about 3.33 vs 3.43 per trial) on every seed run. In-weights PPO
+below the best heuristic (3.32-3.35 vs 3.43 per trial) on seeds 0, 1 and 2. In-weights PPO
 keeps the code's 512 samples per update (16 envs x 32 steps
 instead of 4 x 128: the same batch with a quarter of the Python steps), 4 epochs x 4
 minibatches, ent 0.01, no annealing, lr 1e-3, the paper's 256-wide network, the paper's
