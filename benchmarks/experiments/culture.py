@@ -84,23 +84,22 @@ register(
     )
 )
 
+
+def _in_weights_checks(env: str, section: str) -> list:
+    """Generation 2 beats the single lifetime; the last generation beats generation 0."""
+    source = f"{SOURCE}, in-weights {env} (spec §{section})"
+    return [
+        _greater("generation_2", "single_lifetime", source),
+        _greater("last_generation", "generation_0", source),
+    ]
+
+
 register(
     Experiment(
         name="culture_memseq_in_weights",
         title="Memory Sequence: in-weights accumulation beats a single lifetime",
         run=lambda ctx: _run("memseq_in_weights", ctx),
-        checks=[
-            _greater(
-                "generation_2",
-                "single_lifetime",
-                f"{SOURCE}, in-weights Memory Sequence (spec §11.5)",
-            ),
-            _greater(
-                "last_generation",
-                "generation_0",
-                f"{SOURCE}, in-weights Memory Sequence (spec §11.5)",
-            ),
-        ],
+        checks=_in_weights_checks("Memory Sequence", "11.5"),
         description="Each generation a fresh PPO population trained next to the previous "
         "one (all members, sorted), visibility annealed 1 -> 0; best member's return with "
         "demonstrators hidden, vs one agent trained for all generations' steps.",
@@ -123,18 +122,7 @@ register(
         name="culture_goalseq_in_weights",
         title="Goal Sequence: in-weights accumulation beats a single lifetime",
         run=lambda ctx: _run("goalseq_in_weights", ctx),
-        checks=[
-            _greater(
-                "generation_2",
-                "single_lifetime",
-                f"{SOURCE}, in-weights Goal Sequence (spec §11.6)",
-            ),
-            _greater(
-                "last_generation",
-                "generation_0",
-                f"{SOURCE}, in-weights Goal Sequence (spec §11.6)",
-            ),
-        ],
+        checks=_in_weights_checks("Goal Sequence", "11.6"),
         tiers=("full",),
         description="Two embodied agents in a 7x7 grid; the best member of the previous "
         "generation acts in the demonstrator seat, visibility annealed 1 -> 0.",
