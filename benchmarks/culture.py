@@ -74,6 +74,7 @@ Goal Sequence generations): run it on a larger machine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -131,6 +132,8 @@ class Tier:
     # in-weights Goal Sequence rollout shape (paper / code: 128 envs x 32 steps)
     gs_num_envs: int = 128
     gs_num_steps: int = 32
+    # in-context: train the two RL² baselines (``--skip-rl2`` turns them off to save time)
+    rl2: bool = True
 
 
 FAST_EXPERIMENTS = (
@@ -156,6 +159,34 @@ TIERS = {
         100_000, 5, 5, 4, 128, 2.5e-4, 256, 1_000_000, 4, 4,
     ),
 }  # fmt: skip
+# The fast recipe with the paper's meta-training budget (spec §10: 8e6 steps per run):
+# measures whether the budget alone changes the in-context results (docs/culture.md,
+# "Measured: 8M-step tier"). Same 64-wide network, 128 envs x 64 steps, lr 1e-3.
+TIERS["steps8m"] = dataclasses.replace(
+    TIERS["fast"],
+    experiments=("memseq_in_context", "memseq_oracle_sweep", "tsp_in_context"),
+    meta_steps=8_000_000,
+    sweep_steps=8_000_000,
+    tsp_steps=8_000_000,
+)
+
+
+def _progress(label: str, total: int, every: float = 0.05):
+    """A ``meta_train`` callback printing steps, training return and speed every 5%."""
+    t0 = time.time()
+    mark = [0.0]
+
+    def log(steps: int, ret: float) -> None:
+        if steps / total >= mark[0] + every or steps >= total:
+            mark[0] = steps / total
+            dt = time.time() - t0
+            print(
+                f"  [{label}] {steps:>9,} steps ({steps / total:4.0%}) return {ret:7.3f}"
+                f"  {dt:6.0f} s  {steps / max(dt, 1e-9):6.0f} steps/s",
+                flush=True,
+            )
+
+    return log
 
 
 def _ic_ppo(tier: Tier, ent: float) -> PPOConfig:
@@ -174,19 +205,19 @@ def _accumulation(env_id, base, gen0, tier, steps, ent, K, G, order, instance_ke
     """Meta-train with oracles, RL² on K and G*K trials, generations, oracle line."""
     ppo = _ic_ppo(tier, ent)
     t0 = time.time()
-    learner, curve = C.meta_train(env_id, base, ppo, steps, tier.num_envs, tier.hidden, seed)
-    rl2_short, _ = C.meta_train(
-        env_id, dict(base, demonstrators="none"), ppo, steps, tier.num_envs, tier.hidden, seed + 1
+    nh = (tier.num_envs, tier.hidden)
+    learner, curve = C.meta_train(
+        env_id, base, ppo, steps, *nh, seed, on_iteration=_progress(f"{env_id} learner", steps)
     )
-    rl2_long, _ = C.meta_train(
-        env_id,
-        dict(base, demonstrators="none", num_trials=G * K),
-        ppo,
-        steps,
-        tier.num_envs,
-        tier.hidden,
-        seed + 2,
-    )
+    if tier.rl2:
+        rl2_short, _ = C.meta_train(
+            env_id, dict(base, demonstrators="none"), ppo, steps, *nh, seed + 1,
+            on_iteration=_progress(f"{env_id} RL² {K} trials", steps),
+        )  # fmt: skip
+        rl2_long, _ = C.meta_train(
+            env_id, dict(base, demonstrators="none", num_trials=G * K), ppo, steps, *nh, seed + 2,
+            on_iteration=_progress(f"{env_id} RL² {G * K} trials", steps),
+        )  # fmt: skip
     seeds = [420 + i for i in range(tier.instances)]
     gens = C.in_context_generations(
         learner,
@@ -200,19 +231,22 @@ def _accumulation(env_id, base, gen0, tier, steps, ent, K, G, order, instance_ke
         instance_key=instance_key,
     )
     ev = 64
-    rl2_s = C.evaluate_trials(rl2_short, env_id, dict(base, demonstrators="none"), ev, 420)
-    rl2_l = C.evaluate_trials(
-        rl2_long, env_id, dict(base, demonstrators="none", num_trials=G * K), ev, 420
-    )
+    rl2_s = rl2_l = None
+    if tier.rl2:
+        rl2_s = C.evaluate_trials(rl2_short, env_id, dict(base, demonstrators="none"), ev, 420)
+        rl2_l = C.evaluate_trials(
+            rl2_long, env_id, dict(base, demonstrators="none", num_trials=G * K), ev, 420
+        )
     best = 0 if order == "descending" else 2  # oracles sorted: the most accurate one
     oracle = C.evaluate_trials(None, env_id, base, 500, 420, follow_demonstrator=best)
     out = {
         "generations": gens.scores.tolist(),
-        "rl2_short": rl2_s.tolist(),
-        "rl2_long": rl2_l.tolist(),
+        "rl2_short": None if rl2_s is None else rl2_s.tolist(),
+        "rl2_long": None if rl2_l is None else rl2_l.tolist(),
         "oracle": float(oracle.mean()),
         "meta_train_curve": curve.returns,
         "seconds": time.time() - t0,
+        "_learners": {"learner": learner},
     }
     if env_id == "memory_sequence_v0":
         # Diagnostic (not a check): per-trial scores when the demonstrators know the first
@@ -226,19 +260,21 @@ def _accumulation(env_id, base, gen0, tier, steps, ent, K, G, order, instance_ke
 def _ic_checks(r: dict, K: int) -> list[tuple[str, float, float, bool]]:
     acc = float(np.mean(r["generations"][-1]))
     gen0 = float(np.mean(r["generations"][0]))
-    rl2_long = float(np.mean(r["rl2_long"][-K:]))
-    rl2_short = float(np.mean(r["rl2_short"]))
-    return [
-        ("last generation > generation 0 (accumulation)", acc, gen0, acc > gen0),
-        (
-            "last generation > RL² (all-generations length, last K trials)",
-            acc,
-            rl2_long,
-            acc > rl2_long,
-        ),
-        ("last generation > RL² (one-generation length)", acc, rl2_short, acc > rl2_short),
-        ("last generation > noisy oracle", acc, r["oracle"], acc > r["oracle"]),
-    ]
+    checks = [("last generation > generation 0 (accumulation)", acc, gen0, acc > gen0)]
+    if r["rl2_long"] is not None:  # not run with --skip-rl2
+        rl2_long = float(np.mean(r["rl2_long"][-K:]))
+        rl2_short = float(np.mean(r["rl2_short"]))
+        checks += [
+            (
+                "last generation > RL² (all-generations length, last K trials)",
+                acc,
+                rl2_long,
+                acc > rl2_long,
+            ),
+            ("last generation > RL² (one-generation length)", acc, rl2_short, acc > rl2_short),
+        ]
+    checks.append(("last generation > noisy oracle", acc, r["oracle"], acc > r["oracle"]))
+    return checks
 
 
 def memseq_in_context(tier: Tier, seed: int) -> dict:
@@ -262,13 +298,13 @@ def memseq_in_context(tier: Tier, seed: int) -> dict:
 
 def memseq_oracle_sweep(tier: Tier, seed: int, reuse: dict | None = None) -> dict:
     G = 8
-    plateaus = {}
+    plateaus, generations, curves, learners = {}, {}, {}, {}
     for m, label in ((0.5, "0.33"), (2.0, "0.67"), (6.0, "0.86")):
         if m == 2.0 and reuse is not None:
             gens = np.asarray(reuse["generations"])
         else:
             ppo = _ic_ppo(tier, 0.03)
-            learner, _ = C.meta_train(
+            learner, curve = C.meta_train(
                 "memory_sequence_v0",
                 {"oracle_m": m},
                 ppo,
@@ -276,7 +312,10 @@ def memseq_oracle_sweep(tier: Tier, seed: int, reuse: dict | None = None) -> dic
                 tier.num_envs,
                 tier.hidden,
                 seed,
+                on_iteration=_progress(f"memory_sequence_v0 m = {m}", tier.sweep_steps),
             )
+            learners[f"m{m:g}"] = learner
+            curves[label] = curve.returns
             gens = C.in_context_generations(
                 learner,
                 "memory_sequence_v0",
@@ -287,9 +326,13 @@ def memseq_oracle_sweep(tier: Tier, seed: int, reuse: dict | None = None) -> dic
                 [420 + i for i in range(tier.instances)],
             ).scores
         plateaus[label] = float(np.mean(gens[-2:]))
+        generations[label] = np.asarray(gens).tolist()
     p = plateaus
     return {
         "plateaus": plateaus,
+        "sweep_generations": generations,
+        "meta_train_curves": curves,
+        "_learners": learners,
         "checks": [
             ("0.67 > 0.33", p["0.67"], p["0.33"], p["0.67"] > p["0.33"]),
             (
@@ -445,8 +488,11 @@ def _plot(name: str, r: dict, out: str) -> str | None:
                 ms=3,
                 label=f"gen {g}" if g < 3 or g == G - 1 else None,
             )
-        ax.plot(range(K), r["rl2_short"], "k--", label="RL², 1 generation long")
-        ax.plot(range(len(r["rl2_long"])), r["rl2_long"], "k:", label="RL², all generations long")
+        if r["rl2_short"] is not None:
+            ax.plot(range(K), r["rl2_short"], "k--", label="RL², 1 generation long")
+            ax.plot(
+                range(len(r["rl2_long"])), r["rl2_long"], "k:", label="RL², all generations long"
+            )
         ax.axhline(r["oracle"], color="grey", lw=1, label="noisy oracle")
         ax.set_xlabel("trial")
         ax.set_ylabel("score per trial")
@@ -509,11 +555,12 @@ def metrics(name: str, r: dict) -> dict[str, float]:
     """The flat numbers the reproduction suite checks (``benchmarks/experiments/culture.py``)."""
     if "generations" in r:
         K = len(r["generations"][0])
+        rl2 = r["rl2_long"] is not None
         return {
             "generation_0": float(np.mean(r["generations"][0])),
             "last_generation": float(np.mean(r["generations"][-1])),
-            "rl2_all_generations": float(np.mean(r["rl2_long"][-K:])),
-            "rl2_one_generation": float(np.mean(r["rl2_short"])),
+            "rl2_all_generations": float(np.mean(r["rl2_long"][-K:])) if rl2 else float("nan"),
+            "rl2_one_generation": float(np.mean(r["rl2_short"])) if rl2 else float("nan"),
             "noisy_oracle": float(r["oracle"]),
             "seconds": float(r["seconds"]),
         }
@@ -541,6 +588,8 @@ def run(name: str, tier: Tier, seed: int, out: str, cache: dict | None = None) -
         r = EXPERIMENTS[name](tier, seed)
     r["seconds"] = time.time() - t0
     os.makedirs(out, exist_ok=True)
+    for key, policy in r.pop("_learners", {}).items():  # weights, to re-evaluate later
+        torch.save(policy.net.state_dict(), os.path.join(out, f"{name}_seed{seed}_{key}.pt"))
     r["plot"] = _plot(f"{name}_seed{seed}", r, out)
     if r.get("curves"):
         r["plot_curves"] = _plot_iw_curves(f"{name}_seed{seed}", r, out)
@@ -553,10 +602,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(EXPERIMENTS), default=None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--out", default=os.path.join("runs", "culture"))
+    parser.add_argument(
+        "--skip-rl2",
+        action="store_true",
+        help="in-context: do not train the RL² baselines (their checks are not run)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
     tier = TIERS[args.tier]
+    if args.skip_rl2:
+        tier = dataclasses.replace(tier, rl2=False)
     names = args.only or list(tier.experiments)
     results: dict[str, dict] = {}
     seeds = ", ".join(map(str, args.seeds))

@@ -78,10 +78,12 @@ def train_ppo(
     matchmaker: Matchmaker | None = None,
     learners: tuple[int, ...] = (0,),
     on_progress: Callable[[float], None] | None = None,
+    on_iteration: Callable[[int, float], None] | None = None,
 ) -> TrainResult:
     """Collect-and-update loop for ``learners`` among ``policies`` on ``venv``.
 
-    ``on_progress(fraction)`` runs before each rollout (e.g. visibility annealing).
+    ``on_progress(fraction)`` runs before each rollout (e.g. visibility annealing);
+    ``on_iteration(steps, mean_return)`` after each update (e.g. progress logging).
     Returns the learner seat's (seat 0) mean finished-episode return per iteration.
     """
     collector = RolloutCollector(venv, policies, matchmaker, learners=list(learners), seed=seed)
@@ -102,6 +104,8 @@ def train_ppo(
         rets = [ep["returns"][:, 0] for ep in rollout.episodes]
         result.steps.append((it + 1) * per_iter)
         result.returns.append(float(np.concatenate(rets).mean()) if rets else float("nan"))
+        if on_iteration is not None:
+            on_iteration(result.steps[-1], result.returns[-1])
     return result
 
 
@@ -114,11 +118,15 @@ def meta_train(
     num_envs: int = 16,
     hidden: int = 128,
     seed: int = 0,
+    on_iteration: Callable[[int, float], None] | None = None,
 ) -> tuple[ActorCriticPolicy, TrainResult]:
-    """Paper Alg. 1 (RL² + oracle; RL² alone with ``demonstrators="none"``)."""
+    """Paper Alg. 1 (RL² + oracle; RL² alone with ``demonstrators="none"``).
+
+    ``on_iteration(steps, mean_return)`` runs after each PPO update (see :func:`train_ppo`).
+    """
     venv = make_vec(env_id, num_envs=num_envs, **env_kwargs)
     policy = new_policy(venv, hidden, seed=seed)
-    result = train_ppo(venv, [policy], ppo, total_steps, seed)
+    result = train_ppo(venv, [policy], ppo, total_steps, seed, on_iteration=on_iteration)
     return policy, result
 
 

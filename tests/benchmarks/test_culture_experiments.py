@@ -72,3 +72,21 @@ def test_suite_runs_an_experiment_end_to_end(tmp_path, monkeypatch):
     assert {c["result"] for c in r["checks"]} <= {"pass", "fail"}
     assert set(r["measured"]) >= {"plateau_0.33", "plateau_0.67", "plateau_0.86"}
     assert (tmp_path / "culture_memseq_oracle_sweep" / "memseq_oracle_sweep_seed0.png").exists()
+
+
+def test_steps8m_tier_is_fast_with_the_papers_step_budget():
+    import dataclasses
+    import math
+
+    _, culture = _modules()
+    fast, t8 = culture.TIERS["fast"], culture.TIERS["steps8m"]
+    assert (t8.meta_steps, t8.sweep_steps, t8.tsp_steps) == (8_000_000,) * 3
+    budgets = ("experiments", "meta_steps", "sweep_steps", "tsp_steps")
+    same = {f.name for f in dataclasses.fields(fast)} - set(budgets)
+    assert all(getattr(fast, k) == getattr(t8, k) for k in same)
+    assert set(t8.experiments) == {"memseq_in_context", "memseq_oracle_sweep", "tsp_in_context"}
+    # --skip-rl2: the RL² checks are left out, not passed or failed on missing numbers
+    r = dict(RESULTS["memseq_in_context"], rl2_short=None, rl2_long=None)
+    names = [c[0] for c in culture._ic_checks(r, 4)]
+    assert len(names) == 2 and not any("RL²" in n for n in names)
+    assert math.isnan(culture.metrics("tsp_in_context", r)["rl2_one_generation"])
