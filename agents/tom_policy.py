@@ -64,6 +64,14 @@ class ToMActorCritic(nn.Module):
         detach: the policy and value heads read the embeddings without passing gradients
             back, so only the opponent-model loss trains the character / mental net (it
             stays an observer of the co-player, as the ToMnet is; PPO trains the rest).
+        past_layout: ``(P, L, F)`` when the flat observations end with a block of ``P``
+            observed past games of the co-player, ``L`` steps of ``F`` features each
+            (:class:`training.tom_agents.ObservedPastMatchEnv`); every other part of the
+            network reads only the observation before the block.
+        observed_pasts: embed the block: a per-step encoder and a GRU over each observed
+            game, mapped linearly, summed over the ``P`` games and added to ``e_char``
+            (Rabinowitz et al. 2018, Sec. 2.1: e_char sums the embeddings of the agent's
+            past episodes). ``False`` ignores the block (the network cannot see it).
     """
 
     PAST = ("sum", "none", "carry")
@@ -79,6 +87,8 @@ class ToMActorCritic(nn.Module):
         past: str = "sum",
         game_flag: bool = False,
         detach: bool = False,
+        past_layout: tuple[int, int, int] | None = None,
+        observed_pasts: bool = False,
     ):
         super().__init__()
         if past not in self.PAST:
@@ -87,6 +97,23 @@ class ToMActorCritic(nn.Module):
         self.num_actions = int(num_actions)
         self.past, self.game_flag, self.detach = past, bool(game_flag), bool(detach)
         self.grid = len(obs_space.shape) == 3
+        self.past_layout = None if past_layout is None else tuple(int(x) for x in past_layout)
+        self.observed_pasts = bool(observed_pasts)
+        if self.observed_pasts and self.past_layout is None:
+            raise ValueError("observed_pasts=True needs past_layout=(P, L, F); got None")
+        self.current_size = None
+        if self.past_layout is not None:
+            if self.grid:
+                raise ValueError(f"past_layout needs flat observations, got {obs_space.shape}")
+            block = int(np.prod(self.past_layout))
+            self.current_size = int(obs_space.shape[0]) - block
+            if self.current_size < 1 or min(self.past_layout) < 1:
+                raise ValueError(
+                    f"past_layout={past_layout!r} does not fit observations of {obs_space.shape}"
+                )
+            obs_space = gymnasium.spaces.Box(
+                obs_space.low[: self.current_size], obs_space.high[: self.current_size]
+            )
         self.char_encoder = make_encoder(obs_space, self.config)
         self.char_gru = nn.GRUCell(self.char_encoder.output_size, char_hidden)
         self.char_out = nn.Linear(char_hidden, char_dim)
@@ -101,7 +128,26 @@ class ToMActorCritic(nn.Module):
         self.critic = layer_init(nn.Linear(64, 1), std=1.0)
         self.opponent_head = nn.Linear(2 * char_dim, int(opponent_actions or num_actions))
         self.char_hidden, self.char_dim = char_hidden, char_dim
+        if self.observed_pasts:
+            F_step = self.past_layout[2]
+            self.past_encoder = nn.Sequential(nn.Linear(F_step, 64), nn.ReLU())
+            self.past_gru = nn.GRU(64, char_hidden, batch_first=True)
+            self.past_out = nn.Linear(char_hidden, char_dim)
         self.centralised = False
+
+    def current(self, obs: torch.Tensor) -> torch.Tensor:
+        """The observation without the observed-past block."""
+        return obs if self.current_size is None else obs[..., : self.current_size]
+
+    def observed(self, obs: torch.Tensor) -> torch.Tensor:
+        """``[M, D]``: the summed embeddings of the observed past games (zeros without
+        ``observed_pasts``)."""
+        if not self.observed_pasts:
+            return torch.zeros(obs.shape[0], self.char_dim)
+        P, L, F_step = self.past_layout
+        block = obs[:, self.current_size :].reshape(-1, L, F_step)  # [M * P, L, F]
+        _, h = self.past_gru(self.past_encoder(block))
+        return self.past_out(h[-1]).reshape(-1, P, self.char_dim).sum(1)
 
     @property
     def recurrent(self) -> bool:
@@ -115,24 +161,33 @@ class ToMActorCritic(nn.Module):
         """``float [M, 1]``: 1 where ``obs`` is the first of a new game of the same match."""
         if not self.game_flag:
             return torch.zeros(obs.shape[0], 1)
-        flag = obs[:, 0, 0, -1] if self.grid else obs[:, -1]
+        flag = obs[:, 0, 0, -1] if self.grid else self.current(obs)[:, -1]
         return (flag > 0).float().unsqueeze(-1)
 
-    def embed(self, obs: torch.Tensor, state: tuple) -> tuple[torch.Tensor, torch.Tensor, tuple]:
-        """One step: ``(e_char [M, D], e_mental [M, D], next state)``."""
+    def embed(
+        self, obs: torch.Tensor, state: tuple, e_obs: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+        """One step: ``(e_char [M, D], e_mental [M, D], next state)``. ``e_char`` is the
+        sum over the learner's own earlier games of the match (``past="sum"``) plus, with
+        ``observed_pasts``, over the observed past games (``e_obs``: computed here when
+        not given)."""
         h, e_char = state
+        cur = self.current(obs)
         if self.past != "carry":
             g = self.new_game(obs)
             if self.past == "sum":  # fold the finished game into the character embedding
                 e_char = e_char + g * self.char_out(h)
             h = h * (1.0 - g)
-        h = self.char_gru(self.char_encoder(obs), h)
-        return e_char, self.mental_out(h), (h, e_char)
+        h = self.char_gru(self.char_encoder(cur), h)
+        total = e_char
+        if self.observed_pasts:
+            total = e_char + (self.observed(obs) if e_obs is None else e_obs)
+        return total, self.mental_out(h), (h, e_char)
 
     def _heads(self, obs: torch.Tensor, e_char: torch.Tensor, e_mental: torch.Tensor):
         e = torch.cat([e_char, e_mental], -1)
         e = self.embed_norm(e.detach() if self.detach else e)
-        z = self.torso(torch.cat([self.encoder(obs), e], -1))
+        z = self.torso(torch.cat([self.encoder(self.current(obs)), e], -1))
         return self.actor(z), self.critic(z).squeeze(-1)
 
     def step(self, obs, state, critic_obs=None):
@@ -144,10 +199,14 @@ class ToMActorCritic(nn.Module):
         """``(e_char, e_mental)``, each ``[T, M, D]``, over ``[T, M, ...]`` observations
         (state reset at episode starts)."""
         chars, mentals = [], []
-        for t in range(obs.shape[0]):
+        T, M = obs.shape[:2]
+        e_obs = None
+        if self.observed_pasts:  # one batched pass over every step's block
+            e_obs = self.observed(obs.reshape(T * M, -1)).reshape(T, M, -1)
+        for t in range(T):
             keep = (~episode_start[t]).float().unsqueeze(-1)
             state = tuple(s * keep for s in state)
-            e_char, e_mental, state = self.embed(obs[t], state)
+            e_char, e_mental, state = self.embed(obs[t], state, None if e_obs is None else e_obs[t])
             chars.append(e_char)
             mentals.append(e_mental)
         return torch.stack(chars), torch.stack(mentals)
@@ -163,7 +222,8 @@ class ToMActorCritic(nn.Module):
 class ToMConditionedPolicy(ActorCriticPolicy):
     """:class:`ToMActorCritic` behind the policy interface (PPO trains it as usual).
 
-    ``past``, ``game_flag`` and ``detach`` as in :class:`ToMActorCritic`.
+    ``past``, ``game_flag``, ``detach``, ``past_layout`` and ``observed_pasts`` as in
+    :class:`ToMActorCritic`.
     """
 
     def __init__(
@@ -178,6 +238,8 @@ class ToMConditionedPolicy(ActorCriticPolicy):
         game_flag: bool = False,
         opponent_actions: int | None = None,
         detach: bool = False,
+        past_layout: tuple[int, int, int] | None = None,
+        observed_pasts: bool = False,
     ):
         self.net = ToMActorCritic(
             obs_space,
@@ -189,6 +251,8 @@ class ToMConditionedPolicy(ActorCriticPolicy):
             past,
             game_flag,
             detach,
+            past_layout,
+            observed_pasts,
         )
         self.name = name
         self.recurrent = True
@@ -222,6 +286,18 @@ class OpponentModelLearner:
         epochs: passes over each rollout.
     """
 
+    # the character / mental nets and the opponent head (observed-past nets included)
+    OBSERVER_MODULES = (
+        "char_encoder",
+        "char_gru",
+        "char_out",
+        "mental_out",
+        "opponent_head",
+        "past_encoder",
+        "past_gru",
+        "past_out",
+    )
+
     def __init__(
         self,
         policy: ToMConditionedPolicy,
@@ -233,11 +309,9 @@ class OpponentModelLearner:
         self.policy, self.index, self.coef, self.epochs = policy, index, coef, epochs
         net = policy.net
         params = [
-            *net.char_encoder.parameters(),
-            *net.char_gru.parameters(),
-            *net.char_out.parameters(),
-            *net.mental_out.parameters(),
-            *net.opponent_head.parameters(),
+            p
+            for name, p in net.named_parameters()
+            if name.split(".")[0] in self.OBSERVER_MODULES and hasattr(net, name.split(".")[0])
         ]
         self.optimizer = torch.optim.Adam(params, lr=lr)
 

@@ -71,6 +71,7 @@ from agents.tom_policy import ToMConditionedPolicy  # noqa: E402
 from socialenvs.core.registry import make_vec  # noqa: E402
 from training.tom_agents import (  # noqa: E402
     MatchVectorEnv,
+    ObservedPastMatchEnv,
     TremblingPolicy,
     evaluate_match,
     identification_accuracy,
@@ -100,6 +101,7 @@ SETTINGS = {
         network=dict(hidden_sizes=(64,)),
         ppo=dict(lr=3e-3, epochs=8, num_steps=40, ent_coef=0.01, gamma=0.99),
         reward_scale=0.25,  # payoffs / T: per-step rewards in [0, 1]
+        observed_pasts=3,
     ),
     "coin": dict(
         env="coin_game_v0",
@@ -107,9 +109,10 @@ SETTINGS = {
         games=4,
         types=("coin_cooperator", "coin_greedy", "coin_grudger"),
         heldout=("coin_cooperator", "coin_greedy", "coin_grudger"),
-        network=dict(conv_channels=(32,), feature_size=64),
+        network=dict(conv_channels=(32,), feature_size=64, hidden_sizes=(64, 64)),
         ppo=dict(lr=3e-3, epochs=8, num_steps=40, ent_coef=0.01, gamma=0.99),
         reward_scale=0.5,
+        observed_pasts=3,
     ),
 }
 BUDGETS = {
@@ -127,10 +130,10 @@ BUDGETS = {
     },
 }
 ARMS = {
-    "tom": dict(past="sum", opponent_model=True, detach=True),
-    "ppo": dict(past="none", opponent_model=False, detach=False),
-    "tom_no_om": dict(past="sum", opponent_model=False, detach=False),
-    "ppo_match": dict(past="carry", opponent_model=False, detach=False),
+    "tom": dict(past="sum", observed=True, opponent_model=True, detach=True),
+    "ppo": dict(past="none", observed=False, opponent_model=False, detach=False),
+    "tom_no_om": dict(past="sum", observed=True, opponent_model=False, detach=False),
+    "ppo_match": dict(past="carry", observed=False, opponent_model=False, detach=False),
 }
 WARMUP = 0.1  # fraction of the env steps that train only the opponent model (tom)
 TREMBLE = 0.1
@@ -149,10 +152,16 @@ def run_arm(what: str, arm: str, seed: int, budget: dict) -> dict:
     """Train one arm with one seed and evaluate it; returns its numbers and embeddings."""
     cfg = SETTINGS[what]
     env, kw, K = cfg["env"], cfg["env_kwargs"], cfg["games"]
+    P = int(cfg.get("observed_pasts", 0))
     venv = make_vec(env, 1, **kw)
-    space = MatchVectorEnv(venv, K).single_observation_space
     n_actions = int(venv.single_action_space.n)
     co = [make_scripted(n, venv) for n in cfg["types"]]
+    layout = None
+    if P:  # every arm plays the same env; only the observing arms embed the pasts
+        penv = ObservedPastMatchEnv(env, kw, 1, K, co, P)
+        space, layout = penv.single_observation_space, penv.past_layout
+    else:  # the previous design: the learner's own earlier games only
+        space = MatchVectorEnv(venv, K).single_observation_space
     torch.manual_seed(seed)
     policy = ToMConditionedPolicy(
         space,
@@ -162,6 +171,8 @@ def run_arm(what: str, arm: str, seed: int, budget: dict) -> dict:
         game_flag=True,
         name=arm,
         detach=ARMS[arm]["detach"],
+        past_layout=layout,
+        observed_pasts=bool(P) and ARMS[arm]["observed"],
     )
     t0 = time.time()
     rows = train_against_population(
@@ -177,6 +188,7 @@ def run_arm(what: str, arm: str, seed: int, budget: dict) -> dict:
         games=K,
         reward_scale=cfg["reward_scale"],
         warmup_steps=int(WARMUP * budget["steps"]) if ARMS[arm]["opponent_model"] else 0,
+        observed_pasts=P,
     )
     train_s = time.time() - t0
     out: dict = {"train_seconds": train_s, "final_train_return": rows[-1].get("learner_return")}
@@ -184,12 +196,14 @@ def run_arm(what: str, arm: str, seed: int, budget: dict) -> dict:
     out["train_return_last10"] = float(np.mean(tail)) if tail else float("nan")
     by_type = {n: co[k] for k, n in enumerate(cfg["types"])}
     fit_c, fit_m, fit_y, test_c, test_m, test_y = [], [], [], [], [], []
+    fit_c0, test_c0 = [], []  # e_char at the first game: the observed pasts alone
     game_curves, rets = [], []
     for k, name in enumerate(cfg["heldout"]):
         # fit set: the training co-player; test set: its held-out trembling version
-        fit = evaluate_match(env, kw, K, policy, by_type[name], budget["episodes"], 20_000 + seed)
+        n_ep = budget["episodes"]
+        fit = evaluate_match(env, kw, K, policy, by_type[name], n_ep, 20_000 + seed, P)
         held = TremblingPolicy(by_type[name], n_actions, TREMBLE)
-        res = evaluate_match(env, kw, K, policy, held, budget["episodes"], 10_000 + seed)
+        res = evaluate_match(env, kw, K, policy, held, n_ep, 10_000 + seed, P)
         out[f"vs_{name}"] = res["return"]
         out[f"vs_{name}_train_type"] = fit["return"]
         out[f"games_vs_{name}"] = res["game_returns"]
@@ -197,6 +211,8 @@ def run_arm(what: str, arm: str, seed: int, budget: dict) -> dict:
         game_curves.append(res["game_returns"])
         fit_c.append(fit["e_char"][-1])
         test_c.append(res["e_char"][-1])
+        fit_c0.append(fit["e_char"][0])
+        test_c0.append(res["e_char"][0])
         fit_m.append(fit["e_mental_end"])
         test_m.append(res["e_mental_end"])
         fit_y.append(np.full(budget["episodes"], k))
@@ -209,6 +225,10 @@ def run_arm(what: str, arm: str, seed: int, budget: dict) -> dict:
         ident = identification_accuracy(np.concatenate(fit_c), fy, tc, ty)
         out["char_centroid_accuracy"] = ident["centroid"]
         out["char_probe_accuracy"] = ident["probe"]
+        if ARMS[arm]["observed"] and cfg.get("observed_pasts"):
+            ident = identification_accuracy(np.concatenate(fit_c0), fy, np.concatenate(test_c0), ty)
+            out["char_game1_centroid_accuracy"] = ident["centroid"]
+            out["char_game1_probe_accuracy"] = ident["probe"]
     ident = identification_accuracy(np.concatenate(fit_m), fy, np.concatenate(test_m), ty)
     out["mental_centroid_accuracy"] = ident["centroid"]
     out["mental_probe_accuracy"] = ident["probe"]
@@ -315,12 +335,21 @@ def main(argv=None) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--arms", nargs="+", choices=sorted(ARMS), default=None)
     p.add_argument("--steps", type=int, default=None, help="override the tier's env steps")
+    p.add_argument(
+        "--observed-pasts",
+        type=int,
+        default=None,
+        help="observed past games per match (default: the game's setting; 0 = the previous "
+        "design, own earlier games only)",
+    )
     p.add_argument("--out", default="runs/tom_conditioned")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     budget = dict(BUDGETS[args.tier][args.what])
     if args.steps:
         budget["steps"] = args.steps
+    if args.observed_pasts is not None:
+        SETTINGS[args.what]["observed_pasts"] = args.observed_pasts
     res = run(args.what, args.tier, args.seeds, args.out, args.arms, budget)
     res["command"] = " ".join(["python", "benchmarks/tom_conditioned.py", *(argv or sys.argv[1:])])
     with open(os.path.join(args.out, f"{args.what}_results.json"), "w") as f:

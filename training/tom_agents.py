@@ -34,7 +34,7 @@ import gymnasium
 import numpy as np
 import torch
 
-from agents.policy import Policy, PolicyStep, reset_state
+from agents.policy import Policy, PolicyStep, assign_state, reset_state, select_state
 from agents.ppo import PPO, PPOConfig
 from agents.tom_policy import OpponentModelLearner, ToMConditionedPolicy
 from socialenvs.core.registry import make_vec
@@ -77,6 +77,8 @@ def train_against_population(
     games: int | None = None,
     reward_scale: float = 1.0,
     warmup_steps: int = 0,
+    observed_pasts: int = 0,
+    partner: Policy | None = None,
 ) -> list[dict[str, float]]:
     """Train ``policy`` (seat 0) against co-players drawn uniformly per episode (seat 1).
 
@@ -90,15 +92,29 @@ def train_against_population(
     initial policy, before PPO starts: the observer learns to tell co-players apart
     before the policy settles (ToMnet is trained as an observer of behaviour,
     Rabinowitz et al. 2018, Sec. 2); the env-step budget is the same.
+
+    ``observed_pasts=P`` (needs ``games``) plays matches of an
+    :class:`ObservedPastMatchEnv`: the env draws the co-player per match and shows ``P``
+    of its games against ``partner`` (default uniform random) in the observation; the
+    env steps of those observed games are not counted in ``steps`` (they are the
+    observer's data, not the learner's experience).
     """
     torch.manual_seed(seed)
     ppo = ppo or PPOConfig()
-    venv = make_vec(env, num_envs=num_envs, **env_kwargs)
-    if venv.num_agents != 2:
-        raise ValueError(f"{env} has {venv.num_agents} agents; this loop needs two seats")
-    if games is not None:
-        venv = MatchVectorEnv(venv, games, reward_scale)
-        co_players = [MatchCoPlayer(c, venv) for c in co_players]
+    if observed_pasts:
+        if games is None:
+            raise ValueError("observed_pasts needs games (matches); got games=None")
+        venv = ObservedPastMatchEnv(
+            env, env_kwargs, num_envs, games, co_players, observed_pasts, partner, reward_scale
+        )
+        co_players = [PopulationCoPlayer(venv)]
+    else:
+        venv = make_vec(env, num_envs=num_envs, **env_kwargs)
+        if venv.num_agents != 2:
+            raise ValueError(f"{env} has {venv.num_agents} agents; this loop needs two seats")
+        if games is not None:
+            venv = MatchVectorEnv(venv, games, reward_scale)
+            co_players = [MatchCoPlayer(c, venv) for c in co_players]
     pop = list(range(1, 1 + len(co_players)))
     collector = RolloutCollector(
         venv, [policy, *co_players], Matchmaker([0, pop]), learners=[0], seed=seed
@@ -297,6 +313,226 @@ class MatchCoPlayer(Policy):
         return self.base.act(plain, state, deterministic=deterministic, rng=rng)
 
 
+# --------------------------------------------------------------------------- observed pasts
+def act_by_type(
+    policies: Sequence[Policy],
+    types: np.ndarray,
+    obs: np.ndarray,
+    states: list,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Actions of rows ``obs [M, ...]`` where row ``m`` is played by ``policies[types[m]]``;
+    ``states[k]`` (full ``M`` rows, per policy) are updated in place."""
+    actions = np.zeros(len(obs), dtype=np.int64)
+    for k, p in enumerate(policies):
+        rows = np.flatnonzero(types == k)
+        if rows.size == 0:
+            continue
+        out = p.act(obs[rows], select_state(states[k], rows), rng=rng)
+        actions[rows] = out.actions
+        assign_state(states[k], rows, out.state)
+    return actions
+
+
+class ObservedPastMatchEnv:
+    """Matches (:class:`MatchVectorEnv`) whose co-player is drawn by the env, with the
+    co-player's **observed past games against a reference partner** shown to the learner.
+
+    Rabinowitz et al. 2018 (Sec. 2.1, 3) give the ToMnet's character net the *target
+    agent's* past trajectories, observed from outside, not games the observer took part
+    in. Here, at every match start, each copy draws its co-player from ``co_players``
+    (uniformly, or by ``probs``) and the env plays ``past_games`` games of it (seat 1)
+    against ``partner`` (seat 0; default a uniformly random player) in a separate vector
+    env of the same game. Every step of those games is recorded as the co-player's
+    observation (flattened, scaled to [0, 1]), the co-player's action and the partner's
+    action (one-hot): a block of ``past_games x game_length x F`` numbers
+    (``past_layout``), fixed for the match.
+
+    Observations are flat ``float32``: the :class:`MatchVectorEnv` observation (grid views
+    flattened), then the past block. The learner (seat 0) gets its co-player's past
+    block; seat 1's is zeros (the co-player, :class:`PopulationCoPlayer`, reads only the
+    plain observation). A policy that should not see the pasts ignores the block (the
+    ``ppo`` arm of ``benchmarks/tom_conditioned.py``).
+
+    The co-player draws and the past games use the env's own generator, seeded by
+    ``reset(seed)``: the pasts are reproducible by seed. ``co_type`` (``int[B]``) is the
+    current co-player index of each copy. Infos and episode returns as
+    :class:`MatchVectorEnv`.
+
+    Args:
+        env, env_kwargs: the game (a two-player registered env).
+        num_envs: copies.
+        games: the learner's games per match.
+        co_players: the population (policies on the game's plain observations).
+        past_games: observed past games per match (>= 1).
+        partner: the reference partner in the observed games (default uniform random).
+        reward_scale: as :class:`MatchVectorEnv`.
+        probs: co-player draw probabilities (default uniform).
+    """
+
+    def __init__(
+        self,
+        env: str,
+        env_kwargs: dict[str, Any],
+        num_envs: int,
+        games: int,
+        co_players: Sequence[Policy],
+        past_games: int = 3,
+        partner: Policy | None = None,
+        reward_scale: float = 1.0,
+        probs: Sequence[float] | None = None,
+    ):
+        from agents.scripted import RandomPolicy
+
+        if int(past_games) != past_games or past_games < 1:
+            raise ValueError(f"past_games={past_games!r} must be a positive integer")
+        if not co_players:
+            raise ValueError("co_players is empty; give at least one co-player policy")
+        self.match = MatchVectorEnv(
+            make_vec(env, num_envs=num_envs, **env_kwargs), games, reward_scale
+        )
+        if self.match.num_agents != 2:
+            raise ValueError(f"{env} has {self.match.num_agents} agents; observed pasts need two")
+        self.co_players = list(co_players)
+        if probs is None:
+            probs = np.full(len(self.co_players), 1.0 / len(self.co_players))
+        probs = np.asarray(probs, dtype=np.float64)
+        if probs.shape != (len(self.co_players),) or (probs < 0).any() or probs.sum() <= 0:
+            raise ValueError(
+                f"probs={probs!r} must be {len(self.co_players)} non-negative weights with a positive sum"
+            )
+        self.probs = probs / probs.sum()
+        self.past_games = int(past_games)
+        n_actions = int(self.match.single_action_space.n)
+        self.partner = partner or RandomPolicy(n_actions)
+        self.past_venv = make_vec(env, num_envs=num_envs * self.past_games, **env_kwargs)
+        self.sim, self.games = self.match.sim, self.match.games
+        self.num_envs, self.num_agents = self.match.num_envs, self.match.num_agents
+        self.possible_agents = self.match.possible_agents
+        self.single_action_space = self.match.single_action_space
+        self.metadata = self.match.metadata
+        self.game_length = self.match.game_length
+        self.num_actions = n_actions
+        base = self.match.base_space
+        self.base_scale = float(np.max(base.high)) or 1.0
+        step_features = int(np.prod(base.shape)) + 2 * n_actions
+        self.past_layout = (self.past_games, self.game_length, step_features)
+        mspace = self.match.single_observation_space
+        self.match_shape = mspace.shape
+        self.current_size = int(np.prod(mspace.shape))
+        past_size = int(np.prod(self.past_layout))
+        low = np.concatenate([mspace.low.reshape(-1), np.zeros(past_size)]).astype(np.float32)
+        high = np.concatenate([mspace.high.reshape(-1), np.ones(past_size)]).astype(np.float32)
+        self.single_observation_space = gymnasium.spaces.Box(low, high, dtype=np.float32)
+
+    @property
+    def config(self):
+        return self.match.config
+
+    def _draw(self, n: int) -> np.ndarray:
+        return self.rng.choice(len(self.co_players), size=n, p=self.probs)
+
+    def simulate_pasts(self, types: np.ndarray) -> np.ndarray:
+        """``float32 [B, P * L * F]``: ``P`` fresh games of co-player ``types[b]`` (seat 1)
+        against the partner (seat 0) for every copy ``b``."""
+        P, L, F = self.past_layout
+        n = len(types) * P
+        if n != self.past_venv.num_envs:
+            raise ValueError(f"types has {len(types)} rows; this env has {self.num_envs} copies")
+        reps = np.repeat(types, P)
+        obs, _ = self.past_venv.reset(seed=int(self.rng.integers(2**31 - 1)))
+        co_states = [p.initial_state(n) for p in self.co_players]
+        partner_state = self.partner.initial_state(n)
+        eye = np.eye(self.num_actions, dtype=np.float32)
+        feats = np.empty((n, L, F), dtype=np.float32)
+        for t in range(L):
+            co = act_by_type(self.co_players, reps, obs[:, 1], co_states, self.rng)
+            out = self.partner.act(obs[:, 0], partner_state, rng=self.rng)
+            partner_state = out.state
+            view = obs[:, 1].reshape(n, -1).astype(np.float32) / self.base_scale
+            feats[:, t] = np.concatenate([view, eye[co], eye[out.actions]], 1)
+            obs, _, _, _, _ = self.past_venv.step(np.stack([out.actions, co], 1))
+        return feats.reshape(len(types), P * L * F)
+
+    def _observe(self, obs: np.ndarray) -> np.ndarray:
+        B, N = obs.shape[:2]
+        out = np.zeros((B, N, self.single_observation_space.shape[0]), dtype=np.float32)
+        out[:, :, : self.current_size] = obs.reshape(B, N, -1)
+        out[:, 0, self.current_size :] = self.pasts
+        return out
+
+    def strip(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The game's plain observations ``[M, ...]`` and the new-game flags ``bool[M]``."""
+        cur = obs[:, : self.current_size].reshape(len(obs), *self.match_shape)
+        return self.match.strip(cur)
+
+    def reset(self, seed: int | None = None) -> tuple[np.ndarray, dict]:
+        self.rng = np.random.default_rng(seed)
+        obs, info = self.match.reset(seed=seed)
+        self.co_type = self._draw(self.num_envs)
+        self.pasts = self.simulate_pasts(self.co_type)
+        return self._observe(obs), info
+
+    def step(self, actions: np.ndarray):
+        obs, rewards, terminated, truncated, infos = self.match.step(actions)
+        done = infos["done_envs"]
+        if done.any():
+            infos["final_obs"] = self._observe(infos["final_obs"])  # the finished match's pasts
+            idx = np.flatnonzero(done)
+            types = self.co_type.copy()
+            types[idx] = self._draw(idx.size)
+            fresh = self.simulate_pasts(types)
+            self.co_type = types
+            self.pasts[idx] = fresh[idx]
+        return self._observe(obs), rewards, terminated, truncated, infos
+
+    def render(self, env: int = 0) -> np.ndarray:
+        return self.match.render(env)
+
+    def close(self) -> None:
+        self.match.close()
+        self.past_venv.close()
+
+
+class PopulationCoPlayer(Policy):
+    """Seat 1 of an :class:`ObservedPastMatchEnv`: copy ``b`` is played by the env's
+    current co-player ``co_players[env.co_type[b]]`` on the plain observations, whose
+    memory restarts every game (as :class:`MatchCoPlayer`). It must play seat 1 of every
+    copy (rows in copy order), so the matchmaker is fixed: ``Matchmaker([0, 1])``."""
+
+    name = "population"
+
+    def __init__(self, env: ObservedPastMatchEnv):
+        self.env = env
+        self.recurrent = any(p.recurrent for p in env.co_players)
+        self._sizes = [len(p.initial_state(1)) for p in env.co_players]
+
+    def initial_state(self, batch_size: int):
+        return tuple(s for p in self.env.co_players for s in p.initial_state(batch_size))
+
+    def _split(self, state) -> list:
+        out, a = [], 0
+        for n in self._sizes:
+            out.append(tuple(state[a : a + n]))
+            a += n
+        return out
+
+    def act(self, obs, state=(), *, deterministic=False, rng=None, **kw) -> PolicyStep:
+        if len(obs) != self.env.num_envs:
+            raise ValueError(
+                f"got {len(obs)} rows; this co-player plays seat 1 of all {self.env.num_envs} copies"
+            )
+        rng = rng if rng is not None else np.random.default_rng()
+        plain, new_game = self.env.strip(obs)
+        states = [
+            reset_state(p, s, new_game) for p, s in zip(self.env.co_players, self._split(state))
+        ]
+        states = [tuple(np.array(x, copy=True) for x in s) for s in states]
+        actions = act_by_type(self.env.co_players, self.env.co_type, plain, states, rng)
+        zeros = np.zeros(len(obs), dtype=np.float32)
+        return PolicyStep(actions, zeros, zeros.copy(), tuple(x for s in states for x in s))
+
+
 def evaluate_match(
     env: str,
     env_kwargs: dict[str, Any],
@@ -305,18 +541,27 @@ def evaluate_match(
     co_player: Policy,
     episodes: int = 64,
     seed: int = 10_000,
+    observed_pasts: int = 0,
+    partner: Policy | None = None,
 ) -> dict[str, Any]:
-    """Play ``episodes`` matches of ``games`` games against ``co_player`` (seat 1).
+    """Play ``episodes`` matches of ``games`` games against ``co_player`` (seat 1);
+    with ``observed_pasts=P`` each match shows ``P`` of the co-player's games against
+    ``partner`` first (:class:`ObservedPastMatchEnv`).
 
     Returns the learner's mean match ``return``, ``game_returns [games]`` (mean per game
     index), and for a :class:`ToMConditionedPolicy` ``e_char [games, episodes, D]`` (the
     character embedding at the first step of each game: after 0, 1, ... past games) and
     ``e_mental_end [episodes, D]`` (the current-game embedding at the match's last step).
     """
-    venv = MatchVectorEnv(make_vec(env, num_envs=episodes, **env_kwargs), games)
-    collector = RolloutCollector(
-        venv, [policy, MatchCoPlayer(co_player, venv)], Matchmaker([0, 1]), learners=[0], seed=seed
-    )
+    if observed_pasts:
+        venv = ObservedPastMatchEnv(
+            env, env_kwargs, episodes, games, [co_player], observed_pasts, partner
+        )
+        seat1: Policy = PopulationCoPlayer(venv)
+    else:
+        venv = MatchVectorEnv(make_vec(env, num_envs=episodes, **env_kwargs), games)
+        seat1 = MatchCoPlayer(co_player, venv)
+    collector = RolloutCollector(venv, [policy, seat1], Matchmaker([0, 1]), learners=[0], seed=seed)
     ro = collector.collect(games * venv.game_length)
     ep = ro.episodes[-1]
     if len(ro.episodes) != 1 or ep["envs"].size != episodes:
