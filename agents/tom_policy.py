@@ -201,8 +201,16 @@ class ToMActorCritic(nn.Module):
         chars, mentals = [], []
         T, M = obs.shape[:2]
         e_obs = None
-        if self.observed_pasts:  # one batched pass over every step's block
-            e_obs = self.observed(obs.reshape(T * M, -1)).reshape(T, M, -1)
+        if self.observed_pasts:
+            # the block is fixed over an episode (a match): embed it where an episode (or
+            # the sequence) starts, in one batched pass, and carry it forward
+            first = episode_start.clone()
+            first[0] = True
+            tt, mm = torch.nonzero(first, as_tuple=True)  # time-major: rising t per column
+            table = self.observed(obs[tt, mm])
+            pos = torch.full((T, M), -1, dtype=torch.long)
+            pos[tt, mm] = torch.arange(tt.numel())
+            e_obs = table[pos.cummax(0).values]
         for t in range(T):
             keep = (~episode_start[t]).float().unsqueeze(-1)
             state = tuple(s * keep for s in state)

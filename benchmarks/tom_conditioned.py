@@ -5,26 +5,38 @@
     python benchmarks/tom_conditioned.py pd --tier full --arms tom tom_no_om ppo ppo_match
 
 A learner (seat 0) meets a co-player drawn per *match* from a population of scripted
-types and plays ``games`` short games with it (:class:`training.tom_agents.MatchVectorEnv`):
-the earlier games of a match are the co-player's past episodes (Rabinowitz et al. 2018,
-Sec. 2.1: e_char sums the embeddings of an agent's past episodes), the current game is
-the mental net's input. Arms, each with the same network (same parameters), PPO
-settings, budget and seeds (``agents.tom_policy.ToMActorCritic``):
+types and plays ``games`` short games with it. Before the match it is shown
+``observed_pasts`` games of that co-player against a reference partner, a uniformly
+random player (:class:`training.tom_agents.ObservedPastMatchEnv`): per step the
+co-player's observation, its action and the partner's action. This is the ToMnet's
+setting (Rabinowitz et al. 2018, Sec. 2.1 and 3: the character net embeds past
+trajectories of the *target agent*, observed from outside, and the embeddings are
+summed); against a random partner the types behave differently, so the pasts reveal the
+type without the learner having to probe (the previous design, ``--observed-pasts 0``,
+showed only the learner's own earlier games of the match, in which a cooperating learner
+cannot tell always-cooperate from the reciprocators). Every arm plays the same env, with
+the same network body, PPO settings, budget and seeds (``agents.tom_policy.ToMActorCritic``):
 
-* ``tom``: character net over the past games (summed per-game embeddings), current-game
-  embedding, opponent-model head trained on the co-player's actions;
-* ``ppo``: the same network with memory of the current game only (no past games, no
-  opponent-model loss): "the same PPO without the opponent model";
-* ``tom_no_om`` (ablation): ``tom`` without the opponent-model loss;
+* ``tom``: ``e_char`` = summed embeddings of the observed past games (per-step encoder
+  and GRU per game) + summed embeddings of the learner's own earlier games of the match
+  (the two are added: all are past episodes of the same agent); current-game embedding
+  ``e_mental``; opponent-model head trained on the co-player's actions, the policy reads
+  the embeddings detached;
+* ``ppo``: the same network with memory of the current game only, blind to the observed
+  pasts (the block is cut off before any layer: the pasts are exactly what the opponent
+  model embeds) and no opponent-model loss: "the same PPO without the opponent model";
+* ``tom_no_om`` (ablation): ``tom`` without the opponent-model loss (PPO trains the
+  character net end to end);
 * ``ppo_match`` (ablation): one GRU state over the whole match, no per-game structure,
-  no opponent-model loss: a plain recurrent PPO that may remember past games.
+  blind to the observed pasts, no opponent-model loss.
 
 Evaluation against *held-out* co-players of known types: the training types with
 10 % trembles (a uniformly random action instead of the type's, per step; training
 co-players never tremble). Reported per seed: the mean match return against each
 held-out type and their mean, the mean return per game index (does the agent do better
 once it has met the co-player?), and type identification from the character embedding
-at the start of the last game (after ``games - 1`` past games): a nearest-centroid
+at the start of the last game (the observed pasts and ``games - 1`` own games;
+``char_game1_*``: at the start of the first game, the observed pasts alone): a nearest-centroid
 classifier and a linear probe fitted on matches against the *training* co-players and
 tested on matches against the held-out ones. The same from the current-game embedding
 at the match's last step (``mental_*``) is given for every arm.
@@ -34,8 +46,8 @@ rounds, 4 games a match; types always-cooperate, always-defect, tit-for-tat, gri
 win-stay-lose-shift, and uniform random (training only;
 a trembling random player is the same player). Against cooperators the best reply is
 to defect, against reciprocators to cooperate, and always-cooperate, tit-for-tat, grim
-and WSLS look the same until someone defects: telling them apart needs probing, which
-costs within a short game and pays in the later games of a match.
+and WSLS look the same to a learner that never defects, but not to the random partner
+of the observed games.
 ``coin``: ``coin_game_v0`` (3x3 torus, one coin, 5 actions), games of 10 steps, 4 games
 a match; types coin cooperator (own-colour coins only), greedy (every coin) and grudger
 (own coins until the learner takes one of its coins, then every coin for the game).
@@ -43,7 +55,8 @@ Co-players' memories (grim's, the grudger's) restart every game
 (:class:`training.tom_agents.MatchCoPlayer`): the type persists over a match, each game
 is a fresh encounter.
 Against the cooperator the best reply is to take every coin, against the grudger to
-leave its coins alone; the two look the same until the learner takes a grudger's coin.
+leave its coins alone; the two look the same until someone takes a grudger's coin, which
+the random partner of the observed games does now and then.
 
 Budgets: see ``BUDGETS`` (fast: minutes per arm and seed on a quiet 2-core machine;
 full: ten times the env steps, 5 seeds, all four arms). Writes
@@ -102,6 +115,7 @@ SETTINGS = {
         ppo=dict(lr=3e-3, epochs=8, num_steps=40, ent_coef=0.01, gamma=0.99),
         reward_scale=0.25,  # payoffs / T: per-step rewards in [0, 1]
         observed_pasts=3,
+        partners=("random",),
     ),
     "coin": dict(
         env="coin_game_v0",
@@ -113,6 +127,9 @@ SETTINGS = {
         ppo=dict(lr=3e-3, epochs=8, num_steps=40, ent_coef=0.01, gamma=0.99),
         reward_scale=0.5,
         observed_pasts=3,
+        # a random partner rarely takes the grudger's coins (it shows itself in 34 % of
+        # matches over 3 games); a greedy one always does: each observed game draws one
+        partners=("random", "coin_greedy"),
     ),
 }
 BUDGETS = {
@@ -156,9 +173,10 @@ def run_arm(what: str, arm: str, seed: int, budget: dict) -> dict:
     venv = make_vec(env, 1, **kw)
     n_actions = int(venv.single_action_space.n)
     co = [make_scripted(n, venv) for n in cfg["types"]]
+    partners = [make_scripted(n, venv) for n in cfg.get("partners", ("random",))]
     layout = None
     if P:  # every arm plays the same env; only the observing arms embed the pasts
-        penv = ObservedPastMatchEnv(env, kw, 1, K, co, P)
+        penv = ObservedPastMatchEnv(env, kw, 1, K, co, P, partners)
         space, layout = penv.single_observation_space, penv.past_layout
     else:  # the previous design: the learner's own earlier games only
         space = MatchVectorEnv(venv, K).single_observation_space
@@ -189,11 +207,18 @@ def run_arm(what: str, arm: str, seed: int, budget: dict) -> dict:
         reward_scale=cfg["reward_scale"],
         warmup_steps=int(WARMUP * budget["steps"]) if ARMS[arm]["opponent_model"] else 0,
         observed_pasts=P,
+        partner=partners,
     )
     train_s = time.time() - t0
     out: dict = {"train_seconds": train_s, "final_train_return": rows[-1].get("learner_return")}
     tail = [r["learner_return"] for r in rows[-10:] if "learner_return" in r]
     out["train_return_last10"] = float(np.mean(tail)) if tail else float("nan")
+    # learning curve: (env steps, mean match return, policy entropy) every ~5 % of the run
+    every = max(1, len(rows) // 20)
+    out["train_curve"] = [
+        [r["env_steps"], r.get("learner_return", float("nan")), r.get("entropy", float("nan"))]
+        for r in rows[every - 1 :: every]
+    ]
     by_type = {n: co[k] for k, n in enumerate(cfg["types"])}
     fit_c, fit_m, fit_y, test_c, test_m, test_y = [], [], [], [], [], []
     fit_c0, test_c0 = [], []  # e_char at the first game: the observed pasts alone
@@ -201,9 +226,9 @@ def run_arm(what: str, arm: str, seed: int, budget: dict) -> dict:
     for k, name in enumerate(cfg["heldout"]):
         # fit set: the training co-player; test set: its held-out trembling version
         n_ep = budget["episodes"]
-        fit = evaluate_match(env, kw, K, policy, by_type[name], n_ep, 20_000 + seed, P)
+        fit = evaluate_match(env, kw, K, policy, by_type[name], n_ep, 20_000 + seed, P, partners)
         held = TremblingPolicy(by_type[name], n_actions, TREMBLE)
-        res = evaluate_match(env, kw, K, policy, held, n_ep, 10_000 + seed, P)
+        res = evaluate_match(env, kw, K, policy, held, n_ep, 10_000 + seed, P, partners)
         out[f"vs_{name}"] = res["return"]
         out[f"vs_{name}_train_type"] = fit["return"]
         out[f"games_vs_{name}"] = res["game_returns"]

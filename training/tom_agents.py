@@ -78,7 +78,7 @@ def train_against_population(
     reward_scale: float = 1.0,
     warmup_steps: int = 0,
     observed_pasts: int = 0,
-    partner: Policy | None = None,
+    partner: Policy | Sequence[Policy] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``policy`` (seat 0) against co-players drawn uniformly per episode (seat 1).
 
@@ -365,7 +365,9 @@ class ObservedPastMatchEnv:
         games: the learner's games per match.
         co_players: the population (policies on the game's plain observations).
         past_games: observed past games per match (>= 1).
-        partner: the reference partner in the observed games (default uniform random).
+        partner: the reference partner in the observed games (default uniform random),
+            or a sequence of partners: each observed game draws its partner uniformly
+            from them.
         reward_scale: as :class:`MatchVectorEnv`.
         probs: co-player draw probabilities (default uniform).
     """
@@ -378,7 +380,7 @@ class ObservedPastMatchEnv:
         games: int,
         co_players: Sequence[Policy],
         past_games: int = 3,
-        partner: Policy | None = None,
+        partner: Policy | Sequence[Policy] | None = None,
         reward_scale: float = 1.0,
         probs: Sequence[float] | None = None,
     ):
@@ -404,7 +406,10 @@ class ObservedPastMatchEnv:
         self.probs = probs / probs.sum()
         self.past_games = int(past_games)
         n_actions = int(self.match.single_action_space.n)
-        self.partner = partner or RandomPolicy(n_actions)
+        partner = partner or RandomPolicy(n_actions)
+        self.partners = list(partner) if isinstance(partner, (list, tuple)) else [partner]
+        if not self.partners:
+            raise ValueError("partner is an empty sequence; give at least one partner policy")
         self.past_venv = make_vec(env, num_envs=num_envs * self.past_games, **env_kwargs)
         self.sim, self.games = self.match.sim, self.match.games
         self.num_envs, self.num_agents = self.match.num_envs, self.match.num_agents
@@ -442,16 +447,18 @@ class ObservedPastMatchEnv:
         reps = np.repeat(types, P)
         obs, _ = self.past_venv.reset(seed=int(self.rng.integers(2**31 - 1)))
         co_states = [p.initial_state(n) for p in self.co_players]
-        partner_state = self.partner.initial_state(n)
+        partner_type = np.zeros(n, dtype=np.int64)
+        if len(self.partners) > 1:  # (one partner: no draw, the same stream as before)
+            partner_type = self.rng.integers(0, len(self.partners), size=n)
+        partner_states = [p.initial_state(n) for p in self.partners]
         eye = np.eye(self.num_actions, dtype=np.float32)
         feats = np.empty((n, L, F), dtype=np.float32)
         for t in range(L):
             co = act_by_type(self.co_players, reps, obs[:, 1], co_states, self.rng)
-            out = self.partner.act(obs[:, 0], partner_state, rng=self.rng)
-            partner_state = out.state
+            pa = act_by_type(self.partners, partner_type, obs[:, 0], partner_states, self.rng)
             view = obs[:, 1].reshape(n, -1).astype(np.float32) / self.base_scale
-            feats[:, t] = np.concatenate([view, eye[co], eye[out.actions]], 1)
-            obs, _, _, _, _ = self.past_venv.step(np.stack([out.actions, co], 1))
+            feats[:, t] = np.concatenate([view, eye[co], eye[pa]], 1)
+            obs, _, _, _, _ = self.past_venv.step(np.stack([pa, co], 1))
         return feats.reshape(len(types), P * L * F)
 
     def _observe(self, obs: np.ndarray) -> np.ndarray:
@@ -542,7 +549,7 @@ def evaluate_match(
     episodes: int = 64,
     seed: int = 10_000,
     observed_pasts: int = 0,
-    partner: Policy | None = None,
+    partner: Policy | Sequence[Policy] | None = None,
 ) -> dict[str, Any]:
     """Play ``episodes`` matches of ``games`` games against ``co_player`` (seat 1);
     with ``observed_pasts=P`` each match shows ``P`` of the co-player's games against

@@ -155,3 +155,15 @@ def test_training_and_evaluation_with_observed_pasts_run():
     res = evaluate_match("matrix_game_v0", PD, 2, pol, co[1], episodes=5, observed_pasts=2)
     assert res["e_char"].shape == (2, 5, 8) and res["e_char"][0].any()  # pasts from game 1
     assert 0 <= res["return"] <= 2 * 4  # S or P per round against always-defect
+
+
+def test_each_observed_game_draws_its_partner_from_the_given_ones():
+    v = make_vec("matrix_game_v0", 1, **PD)
+    co = [make_scripted("tit_for_tat", v)]
+    partners = [make_scripted("always_cooperate", v), make_scripted("always_defect", v)]
+    env = ObservedPastMatchEnv("matrix_game_v0", PD, 20, 2, co, 3, partners)
+    obs, _ = env.reset(seed=0)
+    moves, partner = _blocks(env, obs)
+    constant = (partner == partner[..., :1]).all(-1)  # each game: one partner, whole game
+    assert constant.all() and 0 < partner[..., 0].mean() < 1
+    np.testing.assert_array_equal(moves[..., 1:], partner[..., :-1])  # TFT copies it
