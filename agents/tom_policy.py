@@ -128,11 +128,24 @@ class ToMActorCritic(nn.Module):
         self.critic = layer_init(nn.Linear(64, 1), std=1.0)
         self.opponent_head = nn.Linear(2 * char_dim, int(opponent_actions or num_actions))
         self.char_hidden, self.char_dim = char_hidden, char_dim
+        self.opponent_actions = int(opponent_actions or num_actions)
         if self.observed_pasts:
             F_step = self.past_layout[2]
             self.past_encoder = nn.Sequential(nn.Linear(F_step, 64), nn.ReLU())
             self.past_gru = nn.GRU(64, char_hidden, batch_first=True)
             self.past_out = nn.Linear(char_hidden, char_dim)
+            # the ToMnet's own training query on the observed games: the co-player's
+            # action at each step of one game from the other games' e_char and that
+            # game's observations so far (Rabinowitz et al. 2018, Sec. 2.1-2.2)
+            view = F_step - 2 * self.opponent_actions
+            if view < 1:
+                raise ValueError(
+                    f"past_layout={past_layout!r}: {F_step} features per step cannot hold a "
+                    f"view and two one-hot actions of {self.opponent_actions}"
+                )
+            self.query_encoder = nn.Sequential(nn.Linear(view, 64), nn.ReLU())
+            self.query_gru = nn.GRU(64, char_hidden, batch_first=True)
+            self.query_head = nn.Linear(char_dim + char_hidden, self.opponent_actions)
         self.centralised = False
 
     def current(self, obs: torch.Tensor) -> torch.Tensor:
@@ -144,10 +157,32 @@ class ToMActorCritic(nn.Module):
         ``observed_pasts``)."""
         if not self.observed_pasts:
             return torch.zeros(obs.shape[0], self.char_dim)
+        return self.observed_games(obs).sum(1)
+
+    def observed_games(self, obs: torch.Tensor) -> torch.Tensor:
+        """``[M, P, D]``: the embedding of each observed past game."""
         P, L, F_step = self.past_layout
         block = obs[:, self.current_size :].reshape(-1, L, F_step)  # [M * P, L, F]
         _, h = self.past_gru(self.past_encoder(block))
-        return self.past_out(h[-1]).reshape(-1, P, self.char_dim).sum(1)
+        return self.past_out(h[-1]).reshape(-1, P, self.char_dim)
+
+    def observed_query_loss(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Leave-one-out prediction on the observed games of rows ``obs [M, ...]``: the
+        co-player's action at each step of game ``p`` from the summed embeddings of the
+        other games and game ``p``'s views up to that step (not its actions). Returns the
+        mean cross-entropy and accuracy."""
+        P, L, F_step = self.past_layout
+        A = self.opponent_actions
+        games = self.observed_games(obs)  # [M, P, D]
+        others = games.sum(1, keepdim=True) - games
+        block = obs[:, self.current_size :].reshape(-1, L, F_step)
+        view, acts = block[..., : F_step - 2 * A], block[..., F_step - 2 * A : F_step - A]
+        h, _ = self.query_gru(self.query_encoder(view))  # [M * P, L, H]
+        e = others.reshape(-1, 1, self.char_dim).expand(-1, L, -1)
+        logits = self.query_head(torch.cat([e, h], -1)).reshape(-1, A)
+        target = acts.reshape(-1, A).argmax(-1)
+        loss = F.cross_entropy(logits, target)
+        return loss, (logits.argmax(-1) == target).float().mean()
 
     @property
     def recurrent(self) -> bool:
@@ -284,7 +319,10 @@ class OpponentModelLearner:
     """Supervised opponent modelling for a :class:`ToMConditionedPolicy` in two-player
     envs: cross-entropy of the co-player's action at ``t`` predicted from ``[e_char,
     e_mental]`` computed on observations up to ``t`` (the nets see the co-player's past
-    moves only).
+    moves only). With observed past games (``observed_pasts``) the loss adds, once per
+    match in the rollout, the ToMnet's query on those games
+    (:meth:`ToMActorCritic.observed_query_loss`): the character net must tell the
+    co-player's behaviour apart whatever the learner does in its own games.
 
     Args:
         policy: the policy whose character net and opponent head are trained.
@@ -304,6 +342,9 @@ class OpponentModelLearner:
         "past_encoder",
         "past_gru",
         "past_out",
+        "query_encoder",
+        "query_gru",
+        "query_head",
     )
 
     def __init__(
@@ -342,6 +383,12 @@ class OpponentModelLearner:
         weight = torch.from_numpy(np.ascontiguousarray(mask[:, cols])).float()
         init = select_state(rollout.initial_states[self.index], cols)
         net = self.policy.net
+        query = None
+        if getattr(net, "observed_pasts", False):  # each match's observed games, once
+            first = starts.clone()
+            first[0] = True
+            rows = first & (weight > 0)
+            query = obs[rows]
         losses, accs = [], []
         for _ in range(self.epochs):
             e_char, e_mental = net.embeddings(obs, init, starts)
@@ -350,10 +397,16 @@ class OpponentModelLearner:
                 logits.reshape(-1, logits.shape[-1]), target.reshape(-1), reduction="none"
             )
             loss = self.coef * (ce * weight.reshape(-1)).sum() / weight.sum().clamp_min(1)
+            if query is not None:
+                q_loss, q_acc = net.observed_query_loss(query)
+                loss = loss + self.coef * q_loss
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
             losses.append(float(loss.detach()))
             acc = (logits.argmax(-1) == target).float()
             accs.append(float((acc * weight).sum() / weight.sum().clamp_min(1)))
-        return {"opponent_loss": float(np.mean(losses)), "opponent_accuracy": accs[-1]}
+        out = {"opponent_loss": float(np.mean(losses)), "opponent_accuracy": accs[-1]}
+        if query is not None:
+            out["query_loss"], out["query_accuracy"] = float(q_loss.detach()), float(q_acc)
+        return out
