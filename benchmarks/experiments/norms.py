@@ -98,6 +98,75 @@ PG_INEQUITY_AVERSION = {"alpha": 5.0, "beta": 0.05}
 PG_MOTIVES = ("selfish", "inequity_averse")
 PG_PERIODS = 6
 PG_ENDOWMENT = 20.0
+# Rewards of both motives are divided by the running std of the discounted return
+# (Engstrom et al. 2020 reward scaling, ``ReturnScaleTransform``). Without it the returns
+# (std about 100 for Fehr-Schmidt utilities, 26 for payoffs, at initialisation) make the
+# value loss's gradient about 1,900 (300) times the policy loss's in the shared network,
+# whose gradient PPO clips to norm 0.5 as a whole: the policies barely moved (measured by
+# benchmarks/public_goods_diagnostics.py; docs/norms.md).
+PG_RETURN_SCALING = True
+
+
+def _punishment_probe(policies, env_kwargs: dict, endowment: float) -> dict[str, float]:
+    """Expected points each learner assigns to a target that gave 0 and to one that gave
+    ``endowment``, when it and the two others gave ``endowment`` (period 3, every
+    punishment step, mean over learners and steps): does punishment depend on the
+    target's contribution at all?"""
+    import torch
+
+    from socialenvs.core.registry import make_vec
+
+    N = len(policies)
+    out = {}
+    for label, target in (("free_rider", 0.0), ("contributor", endowment)):
+        venv = make_vec("public_goods_v0", num_envs=3 * N, **env_kwargs)
+        sim = venv.sim
+        for s in (1, 2, 3):
+            for k in range(N):
+                b = (s - 1) * N + k
+                c = np.full(N, endowment)
+                c[(k + s) % N] = target
+                sim.contrib[b] = sim.last_contrib[b] = c
+                sim.substep[b], sim.period[b] = s, 2
+        obs = sim._observe(np.arange(3 * N))
+        points = []
+        for s in (1, 2, 3):
+            for k, pol in enumerate(policies):
+                logits, _, _ = pol.net.step(torch.as_tensor(obs[(s - 1) * N + k, k][None]), ())
+                p = torch.softmax(logits, -1)[0].detach().numpy()
+                m = sim.config.max_points
+                points.append(float((p[1 : m + 1] * np.arange(1, m + 1)).sum()))
+        out[f"probe_points_on_{label}"] = float(np.mean(points))
+    return out
+
+
+def _fs_marginal(contrib: np.ndarray, points: np.ndarray, alpha: float, beta: float) -> dict:
+    """Fehr-Schmidt utility change of one more point from punisher i to target j, given
+    what everyone did (``contrib [B, T, N]``, ``points [B, T, N, N]`` i -> j), averaged
+    over pairs where the target gave at least 4 MU less / more than the punisher."""
+    from socialenvs.wrappers.rewards import fehr_schmidt_utility
+
+    B, T, N = contrib.shape
+    first = PG_ENDOWMENT - contrib + 0.4 * contrib.sum(-1, keepdims=True)  # MPCR 0.4 (preset)
+
+    def utility(p):
+        x = first - p.sum(-1) - 3.0 * p.sum(-2)
+        return fehr_schmidt_utility(x.reshape(-1, N), alpha, beta).reshape(B, T, N)
+
+    base = utility(points)
+    gain, gap = [], []
+    for i in range(N):
+        for j in range(N):
+            if i != j:
+                p2 = points.copy()
+                p2[:, :, i, j] += 1.0
+                gain.append((utility(p2) - base)[:, :, i].reshape(-1))
+                gap.append((contrib[:, :, j] - contrib[:, :, i]).reshape(-1))
+    gain, gap = np.concatenate(gain), np.concatenate(gap)
+    out = {}
+    for label, mask in (("lower", gap <= -4), ("higher", gap >= 4)):
+        out[f"fs_gain_per_point_on_{label}"] = float(gain[mask].mean()) if mask.any() else np.nan
+    return out
 
 
 def _contribution_probe(endowment: float):
@@ -142,7 +211,7 @@ def run_public_goods(ctx: Context) -> dict:
     from socialenvs import metrics
     from socialenvs.core.events import EventKind
     from socialenvs.norms.sanctions import is_unjust
-    from socialenvs.wrappers.rewards import FehrSchmidtTransform
+    from socialenvs.wrappers.rewards import FehrSchmidtTransform, ReturnScaleTransform
     from training.cnm import train_cnm
 
     plt = _plt()
@@ -160,6 +229,8 @@ def run_public_goods(ctx: Context) -> dict:
             transform = None
             if motive == "inequity_averse":
                 transform = FehrSchmidtTransform(**PG_INEQUITY_AVERSION, window=steps_per_period)
+            if PG_RETURN_SCALING:
+                transform = ReturnScaleTransform(transform, gamma=0.99)  # PPOConfig's gamma
             run = train_cnm(
                 "public_goods_v0",
                 kw,
@@ -197,6 +268,24 @@ def run_public_goods(ctx: Context) -> dict:
                         float(r2[mask].mean()) if mask.any() else float("nan")
                     )
                 by_dev[name] = metrics.punishment_by_deviation(c2, r2)
+                # Diagnostics: does the learned punishment depend on the target's
+                # contribution, and does punishing low contributors pay in utility?
+                for k, v in _punishment_probe(run.policies, kw, E).items():
+                    out[f"{k}_{name}"] = v
+                pts = np.zeros((*contrib.shape, 4))
+                env_period = np.cumsum(
+                    [(e["kind"] == int(EventKind.CONTRIBUTE)).any() for e in ro.events]
+                )
+                for t, e in enumerate(ro.events):
+                    p = e[e["kind"] == int(EventKind.PUNISH)]
+                    if p.size:
+                        period = env_period[t] - 1
+                        np.add.at(pts, (p["env"], period, p["actor"], p["target"]), p["value"])
+                ab = (
+                    PG_INEQUITY_AVERSION if motive == "inequity_averse" else {"alpha": 0, "beta": 0}
+                )
+                for k, v in _fs_marginal(contrib, pts, ab["alpha"], ab["beta"]).items():
+                    out[f"{k}_{name}"] = v
             out[f"train_seconds_{name}"] = run.seconds
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.4))

@@ -315,6 +315,67 @@ class ProsocialTransform(RewardTransform):
         return prosocial_rewards(rewards, self.prosociality)
 
 
+class ReturnScaleTransform(RewardTransform):
+    """Rewards divided by a running standard deviation of the discounted return.
+
+    The "reward scaling" of Engstrom et al. 2020 (ICLR, "Implementation matters in deep
+    policy gradients: a case study on PPO and TRPO", §3): each copy and agent keeps
+    ``R <- gamma R + r`` (reset at episode end); rewards are divided by the standard
+    deviation of every ``R`` seen so far (one running estimate for all copies and agents, so
+    the agents' rewards keep their ratios; not re-centred, so signs are kept). It changes the
+    scale the learners see, not which policies are optimal. Use it when rewards are large
+    (e.g. tens of payoff units per step): PPO's unnormalised value loss then dominates a
+    shared network's clipped gradient and the policy barely moves.
+
+    Args:
+        inner: a transform applied first (e.g. :class:`FehrSchmidtTransform`); ``None``:
+            the environment's rewards.
+        gamma: discount of the running return (the learner's).
+        eps: added to the standard deviation.
+    """
+
+    def __init__(
+        self, inner: RewardTransform | None = None, gamma: float = 0.99, eps: float = 1e-8
+    ):
+        if not 0.0 <= gamma <= 1.0:
+            raise ValueError(f"gamma={gamma!r} is out of range; allowed: [0, 1]")
+        if not eps > 0:
+            raise ValueError(f"eps={eps!r} must be > 0")
+        if inner is not None and not isinstance(inner, RewardTransform):
+            raise ValueError(f"inner={inner!r} must be a RewardTransform or None")
+        self.inner, self.gamma, self.eps = inner, float(gamma), float(eps)
+        self.returns = np.zeros((0, 0))
+        self.count, self.mean, self.m2 = 0, 0.0, 0.0
+
+    def reset(self, num_envs: int, num_agents: int) -> None:
+        super().reset(num_envs, num_agents)
+        if self.inner is not None:
+            self.inner.reset(num_envs, num_agents)
+        self.returns = np.zeros((num_envs, num_agents))
+
+    def end_episode(self, idx: np.ndarray) -> None:
+        if self.inner is not None:
+            self.inner.end_episode(idx)
+        self.returns[idx] = 0.0
+
+    @property
+    def std(self) -> float:
+        """Current running standard deviation of the discounted return (1 before data)."""
+        return float(np.sqrt(self.m2 / self.count)) if self.count else 1.0
+
+    def apply(self, rewards: np.ndarray) -> np.ndarray:
+        r = np.asarray(rewards if self.inner is None else self.inner.apply(rewards), np.float64)
+        self.returns = self.gamma * self.returns + r
+        x = self.returns.reshape(-1)
+        # Chan et al. parallel update of the running mean and sum of squared deviations.
+        n, k = self.count, x.size
+        delta = x.mean() - self.mean
+        self.mean += delta * k / (n + k)
+        self.m2 += x.var() * k + delta * delta * n * k / (n + k)
+        self.count = n + k
+        return (r / (self.std + self.eps)).astype(np.float32)
+
+
 # ---------------------------------------------------------------------- view wrappers
 
 

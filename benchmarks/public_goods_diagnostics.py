@@ -1,0 +1,245 @@
+"""Measurements behind the public-goods punishment diagnosis (docs/norms.md).
+
+Why do inequity-averse PPO learners (Fehr & Schmidt 1999 utility, alpha 5, beta 0.05) not
+keep Fehr & Gächter's ordering (contributions higher with punishment than without)? Three
+measurements, each printed as it finishes:
+
+* ``gradient``: the norms of the policy-loss and value-loss gradients of one PPO minibatch
+  at initialisation, with the raw Fehr-Schmidt rewards and with return scaling
+  (:class:`~socialenvs.wrappers.rewards.ReturnScaleTransform`). PPO clips the whole
+  gradient of the shared network to norm 0.5, so the policy's share of each step is about
+  ``|g_policy| / (|g_policy| + |g_value|)``.
+* ``scratch``: learners trained from random initial policies (the reproduction's
+  setting), with snapshots: mean contribution, points per player and period, the expected
+  points a learner assigns to a target who gave 0 vs 20 when it and the others gave 20
+  (the probe of the experiment), and the Fehr-Schmidt utility change of one more point on
+  a target who gave at least 4 MU less / more than the punisher, under the population's
+  own behaviour.
+* ``seeded``: the same training started from policies behaviour-cloned to a Fehr &
+  Gächter norm: contribute 20 (or, ``disposition``, contribute uniformly at random) and
+  assign a target ``max(own - target contribution, 0) / 4`` points in expectation. Is the
+  cooperative state an attractor of the learning dynamics (does it last), and does a
+  punishment disposition alone keep contributions up?
+
+Usage::
+
+    python benchmarks/public_goods_diagnostics.py                       # all, seed 0, 4,000 episodes
+    python benchmarks/public_goods_diagnostics.py --only seeded --episodes 16000 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import reproduce  # noqa: E402
+
+from agents.actor_critic import ActorCriticPolicy  # noqa: E402
+from agents.ppo import PPO, PPOConfig  # noqa: E402
+from socialenvs.core.events import EventKind  # noqa: E402
+from socialenvs.core.registry import make_vec  # noqa: E402
+from socialenvs.wrappers.rewards import (  # noqa: E402
+    FehrSchmidtTransform,
+    ReturnScaleTransform,
+    RewardTransformVectorEnv,
+)
+from training.rollout import Matchmaker, RolloutCollector  # noqa: E402
+
+# The experiment module as the reproduction suite registers it (imported once).
+reproduce.discover()
+norms = sys.modules["socialenvs_experiments_norms"]
+EVAL_EPISODES, PG_ENDOWMENT = norms.EVAL_EPISODES, norms.PG_ENDOWMENT
+PG_INEQUITY_AVERSION = norms.PG_INEQUITY_AVERSION
+_fs_marginal, _punishment_probe = norms._fs_marginal, norms._punishment_probe
+
+ENV = {"preset": "fehr_gaechter_2002", "punishment": "linear"}
+N, STEPS_PER_EPISODE = 4, 24
+PPO_SETTINGS = {"num_steps": 48, "lr": 5e-4}  # the reproduction's trainer settings
+
+
+def _venv(num_envs: int, scaled: bool):
+    transform = FehrSchmidtTransform(**PG_INEQUITY_AVERSION, window=4)
+    if scaled:
+        transform = ReturnScaleTransform(transform, gamma=0.99)
+    return RewardTransformVectorEnv(
+        make_vec("public_goods_v0", num_envs=num_envs, **ENV), transform
+    )
+
+
+def _policies(venv) -> list[ActorCriticPolicy]:
+    space, n = venv.single_observation_space, int(venv.single_action_space.n)
+    return [ActorCriticPolicy(space, n, name=f"ppo_{k}") for k in range(N)]
+
+
+def measure_gradient(seed: int) -> None:
+    cfg = PPOConfig(**PPO_SETTINGS)
+    for scaled in (False, True):
+        torch.manual_seed(seed)
+        venv = _venv(16, scaled)
+        pols = _policies(venv)
+        col = RolloutCollector(venv, pols, Matchmaker(list(range(N))), seed=seed)
+        ro = col.collect(cfg.num_steps)
+        ro.compute_gae(cfg.gamma, cfg.gae_lambda)
+        m = ro.policy_ids == 0
+        net = pols[0].net
+        adv = torch.as_tensor(ro.advantages[m])
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        ret = torch.as_tensor(ro.returns[m])
+        logits, values, _ = net.step(torch.as_tensor(ro.obs[m]), ())
+        logp = torch.log_softmax(logits, -1).gather(-1, torch.as_tensor(ro.actions[m])[:, None])
+        losses = {
+            "policy": -(adv * logp[:, 0]).mean(),  # the clipped surrogate's gradient at ratio 1
+            "value": cfg.vf_coef * 0.5 * ((values.reshape(-1) - ret) ** 2).mean(),
+        }
+        norms = {}
+        for k, loss in losses.items():
+            net.zero_grad()
+            loss.backward(retain_graph=True)
+            norms[k] = float(sum((p.grad**2).sum() for p in net.parameters()) ** 0.5)
+        share = norms["policy"] / (norms["policy"] + norms["value"])
+        print(
+            f"gradient  {'return-scaled' if scaled else 'raw FS rewards'}: return std "
+            f"{float(ret.std()):.2f}, |g_policy| {norms['policy']:.3f}, |g_value| "
+            f"{norms['value']:.3f}, policy share of the clipped step {share:.4f}",
+            flush=True,
+        )
+
+
+def _bc_targets(sim, uniform_contribution: bool) -> np.ndarray:
+    """``[B, N, A]`` action distributions of the scripted norm in the sims' current states."""
+    B, A = sim.num_envs, sim.num_actions
+    probs = np.zeros((B, N, A))
+    contributing = sim.substep == 0
+    if uniform_contribution:
+        probs[contributing, :, : sim.config.contribution_levels] = (
+            1.0 / sim.config.contribution_levels
+        )
+    else:
+        probs[contributing, :, sim.config.contribution_levels - 1] = 1.0
+    targets = sim.seat[:, np.maximum(sim.substep, 1)].T
+    gap = np.maximum(sim.contrib - np.take_along_axis(sim.contrib, targets, 1), 0.0)
+    mean = np.minimum(gap / 4.0, sim.config.max_points)  # expected points: the gap / 4
+    lo = np.floor(mean).astype(np.int64)
+    w = mean - lo
+    for b in np.flatnonzero(~contributing):
+        for k in range(N):
+            probs[b, k, lo[b, k]] += 1 - w[b, k]
+            probs[b, k, min(lo[b, k] + 1, sim.config.max_points)] += w[b, k]
+    return probs
+
+
+def behaviour_clone(pols, seed: int, uniform_contribution: bool, iters: int = 400) -> None:
+    """Fit the policies to the scripted norm on random states (mostly cooperative groups
+    with 30% deviants), cross-entropy on the actor only."""
+    rng = np.random.default_rng(seed)
+    K = 1024
+    sim = make_vec("public_goods_v0", num_envs=K, **ENV).sim
+    levels = np.linspace(0.0, PG_ENDOWMENT, sim.config.contribution_levels)
+    opts = [torch.optim.Adam(p.net.parameters(), lr=1e-3) for p in pols]
+    for _ in range(iters):
+        c = np.repeat(rng.choice(levels[len(levels) // 2 :], size=(K, 1)), N, 1)
+        dev = rng.random((K, N)) < 0.3
+        c[dev] = rng.choice(levels, size=int(dev.sum()))
+        sim.contrib[:] = c
+        sim.last_contrib[:] = np.repeat(rng.choice(levels, size=(K, 1)), N, 1)
+        sim.substep[:] = rng.integers(0, N, K)
+        sim.period[:] = rng.integers(0, 6, K)
+        sim.points[:] = 0.0
+        sim.punished_last[:] = 0.0
+        obs = torch.as_tensor(sim._observe(np.arange(K)))
+        target = torch.as_tensor(_bc_targets(sim, uniform_contribution), dtype=torch.float32)
+        for k, (p, opt) in enumerate(zip(pols, opts)):
+            logits, _, _ = p.net.step(obs[:, k], ())
+            loss = torch.nn.functional.cross_entropy(logits, target[:, k])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
+def _evaluate(pols, seed: int) -> dict[str, float]:
+    venv = make_vec("public_goods_v0", num_envs=EVAL_EPISODES, **ENV)
+    col = RolloutCollector(venv, pols, Matchmaker(list(range(N))), learners=[], seed=seed)
+    ro = col.collect(int(venv.sim.max_cycles))
+    B = EVAL_EPISODES
+    contrib = np.zeros((B, 6, N))
+    points = np.zeros((B, 6, N, N))
+    period = -1
+    for ev in ro.events:
+        con = ev[ev["kind"] == int(EventKind.CONTRIBUTE)]
+        if con.size:
+            period += 1
+            contrib[con["env"], period, con["actor"]] = con["value"]
+        pun = ev[ev["kind"] == int(EventKind.PUNISH)]
+        if pun.size:
+            np.add.at(points, (pun["env"], period, pun["actor"], pun["target"]), pun["value"])
+    out = {
+        "contribution": float(contrib.mean() / PG_ENDOWMENT),
+        "points_per_player_period": float(points.sum(axis=2).mean()),
+    }
+    out.update(_punishment_probe(pols, ENV, PG_ENDOWMENT))
+    out.update(_fs_marginal(contrib, points, **PG_INEQUITY_AVERSION))
+    return out
+
+
+def train(pols, episodes: int, seed: int, snapshots=()) -> list[tuple[int, dict]]:
+    """Independent PPO on return-scaled Fehr-Schmidt rewards (the reproduction's loop)."""
+    cfg = PPOConfig(**PPO_SETTINGS)
+    venv = _venv(16, scaled=True)
+    col = RolloutCollector(venv, pols, Matchmaker(list(range(N))), seed=seed)
+    learners = [PPO(p, cfg, k) for k, p in enumerate(pols)]
+    steps = episodes * STEPS_PER_EPISODE
+    pending, out = sorted(snapshots), []
+    while col.env_steps < steps:
+        ro = col.collect(cfg.num_steps)
+        ro.compute_gae(cfg.gamma, cfg.gae_lambda)
+        for lr in learners:
+            lr.set_progress(col.env_steps / steps)
+            lr.update(ro)
+        while pending and col.env_steps >= pending[0] * STEPS_PER_EPISODE:
+            out.append((pending.pop(0), _evaluate(pols, 10_000 + seed)))
+    out.append((episodes, _evaluate(pols, 10_000 + seed)))
+    return out
+
+
+def _print(label: str, rows) -> None:
+    for ep, m in rows:
+        print(f"{label:<22} episode {ep:>6}: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items()))
+    sys.stdout.flush()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--only", default="gradient,scratch,seeded")
+    p.add_argument("--episodes", type=int, default=4000)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    only = set(args.only.split(","))
+    if "gradient" in only:
+        measure_gradient(args.seed)
+    if "scratch" in only:
+        torch.manual_seed(args.seed)
+        t = time.process_time()
+        pols = _policies(_venv(1, True))
+        snaps = [k * args.episodes // 8 for k in range(8)]
+        _print("scratch", train(pols, args.episodes, args.seed, snaps))
+        print(f"scratch: {time.process_time() - t:.0f} CPU s", flush=True)
+    if "seeded" in only:
+        for label, uniform in (("seeded norm", False), ("seeded disposition", True)):
+            torch.manual_seed(args.seed)
+            pols = _policies(_venv(1, True))
+            behaviour_clone(pols, args.seed, uniform)
+            snaps = [0, args.episodes // 4, args.episodes // 2]
+            _print(label, train(pols, args.episodes, args.seed, snaps))
+
+
+if __name__ == "__main__":
+    main()
