@@ -16,10 +16,11 @@ measurements, each printed as it finishes:
   a target who gave at least 4 MU less / more than the punisher, under the population's
   own behaviour.
 * ``seeded``: the same training started from policies behaviour-cloned to a Fehr &
-  Gächter norm: contribute 20 (or, ``disposition``, contribute uniformly at random) and
-  assign a target ``max(own - target contribution, 0) / 4`` points in expectation. Is the
-  cooperative state an attractor of the learning dynamics (does it last), and does a
-  punishment disposition alone keep contributions up?
+  Gächter norm: contribute 20 (``norm``; ``disposition`` and ``weak``: contribute
+  uniformly at random) and assign a target ``max(own - target contribution, 0) / 4``
+  points in expectation (``weak``: ``/ 8``, just closing a free rider's payoff gap when
+  three punish). Is the cooperative state an attractor of the learning dynamics (does it
+  last), and does a punishment disposition alone keep contributions up?
 
 Usage::
 
@@ -63,6 +64,11 @@ _fs_marginal, _punishment_probe = norms._fs_marginal, norms._punishment_probe
 ENV = {"preset": "fehr_gaechter_2002", "punishment": "linear"}
 N, STEPS_PER_EPISODE = 4, 24
 PPO_SETTINGS = {"num_steps": 48, "lr": 5e-4}  # the reproduction's trainer settings
+# Seeded starts: (contributions uniformly random instead of 20, divisor of the gap giving
+# the expected points). A divisor of 8 is the punishment that just closes a free rider's
+# payoff gap when three cooperators punish (the most that Fehr-Schmidt punishers with a
+# small beta want to give); 4 punishes twice that.
+SEEDED = {"norm": (False, 4.0), "disposition": (True, 4.0), "weak": (True, 8.0)}
 
 
 def _venv(num_envs: int, scaled: bool):
@@ -79,8 +85,10 @@ def _policies(venv) -> list[ActorCriticPolicy]:
     return [ActorCriticPolicy(space, n, name=f"ppo_{k}") for k in range(N)]
 
 
-def measure_gradient(seed: int) -> None:
+def measure_gradient(seed: int) -> dict[str, float]:
+    """Print (and return) the policy's share of the clipped step, raw and return-scaled."""
     cfg = PPOConfig(**PPO_SETTINGS)
+    shares = {}
     for scaled in (False, True):
         torch.manual_seed(seed)
         venv = _venv(16, scaled)
@@ -103,17 +111,20 @@ def measure_gradient(seed: int) -> None:
         for k, loss in losses.items():
             net.zero_grad()
             loss.backward(retain_graph=True)
-            norms[k] = float(sum((p.grad**2).sum() for p in net.parameters()) ** 0.5)
+            grads = [p.grad for p in net.parameters() if p.grad is not None]
+            norms[k] = float(sum((g**2).sum() for g in grads) ** 0.5)
         share = norms["policy"] / (norms["policy"] + norms["value"])
+        shares["scaled" if scaled else "raw"] = share
         print(
             f"gradient  {'return-scaled' if scaled else 'raw FS rewards'}: return std "
             f"{float(ret.std()):.2f}, |g_policy| {norms['policy']:.3f}, |g_value| "
             f"{norms['value']:.3f}, policy share of the clipped step {share:.4f}",
             flush=True,
         )
+    return shares
 
 
-def _bc_targets(sim, uniform_contribution: bool) -> np.ndarray:
+def _bc_targets(sim, uniform_contribution: bool, divisor: float = 4.0) -> np.ndarray:
     """``[B, N, A]`` action distributions of the scripted norm in the sims' current states."""
     B, A = sim.num_envs, sim.num_actions
     probs = np.zeros((B, N, A))
@@ -126,7 +137,7 @@ def _bc_targets(sim, uniform_contribution: bool) -> np.ndarray:
         probs[contributing, :, sim.config.contribution_levels - 1] = 1.0
     targets = sim.seat[:, np.maximum(sim.substep, 1)].T
     gap = np.maximum(sim.contrib - np.take_along_axis(sim.contrib, targets, 1), 0.0)
-    mean = np.minimum(gap / 4.0, sim.config.max_points)  # expected points: the gap / 4
+    mean = np.minimum(gap / divisor, sim.config.max_points)  # expected points: gap / divisor
     lo = np.floor(mean).astype(np.int64)
     w = mean - lo
     for b in np.flatnonzero(~contributing):
@@ -136,7 +147,9 @@ def _bc_targets(sim, uniform_contribution: bool) -> np.ndarray:
     return probs
 
 
-def behaviour_clone(pols, seed: int, uniform_contribution: bool, iters: int = 400) -> None:
+def behaviour_clone(
+    pols, seed: int, uniform_contribution: bool, divisor: float = 4.0, iters: int = 400
+) -> None:
     """Fit the policies to the scripted norm on random states (mostly cooperative groups
     with 30% deviants), cross-entropy on the actor only."""
     rng = np.random.default_rng(seed)
@@ -155,7 +168,9 @@ def behaviour_clone(pols, seed: int, uniform_contribution: bool, iters: int = 40
         sim.points[:] = 0.0
         sim.punished_last[:] = 0.0
         obs = torch.as_tensor(sim._observe(np.arange(K)))
-        target = torch.as_tensor(_bc_targets(sim, uniform_contribution), dtype=torch.float32)
+        target = torch.as_tensor(
+            _bc_targets(sim, uniform_contribution, divisor), dtype=torch.float32
+        )
         for k, (p, opt) in enumerate(zip(pols, opts)):
             logits, _, _ = p.net.step(obs[:, k], ())
             loss = torch.nn.functional.cross_entropy(logits, target[:, k])
@@ -220,6 +235,7 @@ def main() -> None:
     p.add_argument("--only", default="gradient,scratch,seeded")
     p.add_argument("--episodes", type=int, default=4000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeded", default="norm,disposition,weak", help=", ".join(SEEDED))
     args = p.parse_args()
     torch.set_num_threads(1)
     only = set(args.only.split(","))
@@ -233,10 +249,12 @@ def main() -> None:
         _print("scratch", train(pols, args.episodes, args.seed, snaps))
         print(f"scratch: {time.process_time() - t:.0f} CPU s", flush=True)
     if "seeded" in only:
-        for label, uniform in (("seeded norm", False), ("seeded disposition", True)):
+        for label in args.seeded.split(","):
+            uniform, divisor = SEEDED[label]
             torch.manual_seed(args.seed)
             pols = _policies(_venv(1, True))
-            behaviour_clone(pols, args.seed, uniform)
+            behaviour_clone(pols, args.seed, uniform, divisor)
+            label = f"seeded {label}"
             snaps = [0, args.episodes // 4, args.episodes // 2]
             _print(label, train(pols, args.episodes, args.seed, snaps))
 

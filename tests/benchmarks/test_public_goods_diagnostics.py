@@ -59,3 +59,9 @@ def test_scripted_norm_punishes_in_proportion_to_the_gap():
     np.testing.assert_allclose(p[1, 2, 3:5], [0.5, 0.5])
     assert (p[1, [0, 1, 3], 0] == 1).all()
     np.testing.assert_allclose(p.sum(-1), 1.0)
+
+
+def test_return_scaling_gives_the_policy_a_larger_share_of_the_clipped_step():
+    _, diag = _modules()
+    shares = diag.measure_gradient(0)
+    assert 0 < shares["raw"] < shares["scaled"] < 1
