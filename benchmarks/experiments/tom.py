@@ -208,9 +208,13 @@ register(
         description="matrix_game_v0 prisoner's dilemma, matches of 4 games of 5 rounds "
         "with one co-player; training population always-cooperate, always-defect, "
         "tit-for-tat, grim, WSLS, random; held out: the 5 deterministic types trembling "
-        "10% of the time. ToM: character net summed over past games + opponent model; "
-        "PPO: the same network with memory of the current game only. Seeds: fast 3, "
-        "full 5 (benchmarks/tom_conditioned.py).",
+        "10% of the time. Before each match the learner observes 3 games of the "
+        "co-player against a uniformly random partner (Rabinowitz et al. 2018 Sec. 2.1: "
+        "the target agent's past trajectories). ToM: character net summed over the "
+        "observed and own earlier games + opponent model (with the ToMnet query on the "
+        "observed games); PPO: the same network with memory of the current game only, "
+        "blind to the observed games. Seeds: fast 3, full 5 "
+        "(benchmarks/tom_conditioned.py).",
     )
 )
 
@@ -221,7 +225,9 @@ register(
         run=_conditioned("coin"),
         checks=_conditioned_checks(1 / 3, "3 held-out types"),
         description="coin_game_v0 (3x3), matches of 4 games of 10 steps; co-player types "
-        "coin cooperator, greedy, grudger; held out: trembling 10%. Same arms and "
-        "seeds as tom_conditioned_pd (benchmarks/tom_conditioned.py).",
+        "coin cooperator, greedy, grudger; held out: trembling 10%. 3 observed games per "
+        "match, each against a partner drawn from {uniform random, greedy}. Same arms "
+        "and seeds as tom_conditioned_pd; fast tier 800k env steps per arm "
+        "(benchmarks/tom_conditioned.py).",
     )
 )
