@@ -10,8 +10,10 @@ measured, pass or fail:
   and selfish (control: punishing is a second-order public good for them). Target (an
   ordering): mean learned contribution of the inequity-averse learners with punishment
   > without. Also reported: anti-social punishment rate, punishment received below vs
-  at/above the others' mean contribution, earnings per period. Curves: contributions
-  over training, by period in evaluation, punishment vs deviation.
+  at/above the others' mean contribution, earnings per period, the points a learner
+  assigns to a free rider vs a contributor, and the Fehr-Schmidt gain of one more point
+  on lower vs higher contributors. Rewards are return-scaled (Engstrom et al. 2020).
+  Curves: contributions over training, by period in evaluation, punishment vs deviation.
 * ``commons_sanctions`` -- GovSim's commons (Piatti et al. 2024): 5 independent PPO
   learners with no sanction, an institutional fine and peer punishment; survival time,
   efficiency, equality and over-usage of evaluation runs (``metrics.commons_outcomes``).
@@ -562,10 +564,14 @@ register(
             "second-order free-rider control). Mean contribution (share of the endowment) "
             f"of {EVAL_EPISODES} evaluation groups, material payoffs. "
             f"Budget: {BUDGET['public_goods']['fast']:,} episodes per condition (fast), "
-            f"{BUDGET['public_goods']['full']:,} (full). Measured at the fast tier: the "
-            "ordering holds on seeds 0-2, but the learners' punishment is not aimed at low "
-            "contributors, and at 16,000 episodes (seed 0) both conditions end at almost "
-            "zero contribution, 0.001 vs 0.000 (docs/norms.md)."
+            f"{BUDGET['public_goods']['full']:,} (full). Rewards of both motives are "
+            "divided by the running std of the discounted return (Engstrom et al. 2020 "
+            "reward scaling; without it PPO's value loss swamped the policy's gradient and "
+            "the earlier pass of this check on seeds 0-2 was a stalled learner's "
+            "transient). Also reported: the expected points a learner assigns to a free "
+            "rider vs a contributor (probe) and the Fehr-Schmidt gain of one more point on "
+            "lower vs higher contributors. Measured at the fast tier: fails on seeds 0-2, "
+            "every condition ends near zero contribution and punishment (docs/norms.md)."
         ),
     )
 )
