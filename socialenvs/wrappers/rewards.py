@@ -51,6 +51,13 @@ every step, so there the weight grows with the number of steps it persists).
 ``p in [0, 1]``. ``p = 1`` is the fully shared reward (every agent gets the group mean;
 LASE's ``prosocial`` control mode, ``w[i, j] = 1/N``); ``p = 0`` is selfish. It is zero-sum
 gifting with ``w = (1 - p) I + p/N``, and so also conserves the total.
+
+**Return scaling** (:class:`ReturnScaleTransform`; Engstrom et al. 2020, ICLR,
+"Implementation matters in deep policy gradients", §3 reward scaling): rewards, after an
+optional inner transform, divided by the running standard deviation of the discounted
+return, one scale for all agents. A training aid, not a motive: it keeps large rewards
+(Fehr-Schmidt utilities of 20-MU payoffs) from letting PPO's value loss swamp the policy's
+share of a clipped gradient.
 """
 
 from __future__ import annotations
