@@ -227,7 +227,8 @@ register(
         description="coin_game_v0 (3x3), matches of 4 games of 10 steps; co-player types "
         "coin cooperator, greedy, grudger; held out: trembling 10%. 3 observed games per "
         "match, each against a partner drawn from {uniform random, greedy}. Same arms "
-        "and seeds as tom_conditioned_pd; fast tier 800k env steps per arm "
+        "and seeds as tom_conditioned_pd; PPO gamma 0.9, GAE lambda 0.8 (with 0.99 / 0.95 "
+        "neither arm learned at 300k or 800k env steps); fast tier 300k env steps per arm "
         "(benchmarks/tom_conditioned.py).",
     )
 )
