@@ -39,8 +39,12 @@ def save(path: str, payload: dict[str, Any]) -> None:
         raise
 
 
-def load(path: str) -> dict[str, Any]:
-    """Read a checkpoint; raise ``ValueError`` if it is missing, corrupt or foreign."""
+def load(path: str, required: tuple[str, ...] = REQUIRED) -> dict[str, Any]:
+    """Read a checkpoint; raise ``ValueError`` if it is missing, corrupt or foreign.
+
+    ``required``: the payload keys it must hold beyond ``format`` and ``version`` (default:
+    a trainer's resumable state; a saved model alone passes e.g. ``("model", "config")``).
+    """
     if not os.path.isfile(path):
         raise ValueError(f"checkpoint {path!r} does not exist")
     try:
@@ -58,7 +62,7 @@ def load(path: str) -> dict[str, Any]:
             f"checkpoint {path!r} has format version {payload.get('version')!r}; "
             f"this socialenvs reads version {VERSION}"
         )
-    missing = [k for k in REQUIRED if k not in payload]
+    missing = [k for k in ("format", "version", *required) if k not in payload]
     if missing:
         raise ValueError(f"checkpoint {path!r} is incomplete: missing {missing}")
     return payload

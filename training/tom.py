@@ -16,6 +16,8 @@ the shared :class:`training.logger.RunLogger` and checkpoints with
 * :func:`character_embeddings`: ``e_char`` of agents with their labels (plots);
 * :func:`false_belief_divergence`: the JS divergence between predictions with and
   without an object swap, against the swap's distance from the agent (Sec. 3.4).
+
+:func:`load_tomnet` reads back the ``tomnet.pt`` that :func:`train_tomnet` writes.
 """
 
 from __future__ import annotations
@@ -141,6 +143,18 @@ def train_tomnet(
         )
     model.eval()
     return rows
+
+
+def load_tomnet(path: str) -> ToMNet:
+    """The ToMnet that :func:`train_tomnet` saved to ``path`` (``run_dir/tomnet.pt``), in
+    eval mode; ``ValueError`` if the file is missing, corrupt or not a saved ToMnet."""
+    payload = checkpoint.load(path, required=("model", "config"))
+    try:
+        model = ToMNet(ToMNetConfig(**payload["config"]))
+        model.load_state_dict(payload["model"])
+    except (TypeError, RuntimeError) as exc:
+        raise ValueError(f"checkpoint {path!r} does not hold a ToMnet ({exc})") from None
+    return model.eval()
 
 
 @torch.no_grad()

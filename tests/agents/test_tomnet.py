@@ -138,3 +138,19 @@ def test_learning_rate_decays_linearly_to_the_end_factor():
     np.testing.assert_allclose(seen, np.linspace(1e-3, 1e-4, 5), rtol=1e-6)
     with pytest.raises(ValueError, match="lr_end_factor"):
         ToMTrainConfig(lr_end_factor=0.0)
+
+
+def test_saved_tomnet_loads_back_with_the_same_predictions(tmp_path, goal_batch):
+    from training.tom import load_tomnet
+
+    ds = TomDataset(GoalDirectedSpecies(), n_past_max=3, seed=0)
+    net = model_for(ds, channels=8, char_lstm_size=8, mental=False)
+    train_tomnet(net, ds, ToMTrainConfig(steps=2, batch_size=4, chunk=8), run_dir=str(tmp_path))
+    loaded = load_tomnet(str(tmp_path / "tomnet.pt"))
+    with torch.no_grad():
+        a, b = net.eval()(batch_to_tensors(goal_batch)), loaded(batch_to_tensors(goal_batch))
+    torch.testing.assert_close(a.action_logits, b.action_logits)
+    torch.testing.assert_close(a.sr_log_probs, b.sr_log_probs)
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="corrupt"):
+        load_tomnet(str(tmp_path / "bad.pt"))
