@@ -28,6 +28,14 @@ def _env(num_envs=12, games=2, past=3, types=TYPES):
     return ObservedPastMatchEnv("matrix_game_v0", PD, num_envs, games, co, past)
 
 
+def _observer(env, **kw):
+    """A small ToM-conditioned policy that reads ``env``'s observed pasts."""
+    kw = {"past_layout": env.past_layout, "observed_pasts": True, **kw}
+    return ToMConditionedPolicy(
+        env.single_observation_space, 2, NetworkConfig(hidden_sizes=(16,)), game_flag=True, **kw
+    )
+
+
 def _blocks(env, obs):
     P, L, F = env.past_layout
     blk = obs[:, 0, env.current_size :].reshape(len(obs), P, L, F)
@@ -82,15 +90,7 @@ def test_the_ppo_arm_cannot_see_the_pasts_and_the_tom_arm_does():
     )
     for observed, past in ((False, "none"), (True, "sum")):
         torch.manual_seed(0)
-        pol = ToMConditionedPolicy(
-            env.single_observation_space,
-            2,
-            NetworkConfig(hidden_sizes=(16,)),
-            game_flag=True,
-            past=past,
-            past_layout=env.past_layout,
-            observed_pasts=observed,
-        )
+        pol = _observer(env, past=past, observed_pasts=observed)
         s = pol.initial_state(6)
         a, b = pol.net.step(x, s)[0], pol.net.step(y, s)[0]
         assert torch.allclose(a, b) != observed
@@ -101,14 +101,7 @@ def test_the_ppo_arm_cannot_see_the_pasts_and_the_tom_arm_does():
 def test_step_and_sequence_agree_with_observed_pasts_and_the_observer_trains_them():
     env = _env(num_envs=4, games=2)
     torch.manual_seed(0)
-    pol = ToMConditionedPolicy(
-        env.single_observation_space,
-        2,
-        NetworkConfig(hidden_sizes=(16,)),
-        game_flag=True,
-        past_layout=env.past_layout,
-        observed_pasts=True,
-    )
+    pol = _observer(env)
     col = RolloutCollector(env, [pol, PopulationCoPlayer(env)], Matchmaker([0, 1]), [0], seed=0)
     ro = col.collect(12)
     obs = torch.from_numpy(ro.obs[:, :, 0])
@@ -139,14 +132,7 @@ def test_the_query_on_observed_games_learns_the_types():
     block[..., :5] = 0.0
     obs[:, 0, env.current_size :] = block.reshape(64, -1)
     torch.manual_seed(0)
-    pol = ToMConditionedPolicy(
-        env.single_observation_space,
-        2,
-        NetworkConfig(hidden_sizes=(16,)),
-        game_flag=True,
-        past_layout=env.past_layout,
-        observed_pasts=True,
-    )
+    pol = _observer(env)
     x = torch.from_numpy(obs[:, 0])
     opt = torch.optim.Adam(pol.net.parameters(), lr=3e-3)
     for _ in range(150):
@@ -160,14 +146,7 @@ def test_the_query_on_observed_games_learns_the_types():
 def test_training_and_evaluation_with_observed_pasts_run():
     torch.manual_seed(0)
     env = _env(num_envs=1, games=2, past=2)
-    pol = ToMConditionedPolicy(
-        env.single_observation_space,
-        2,
-        NetworkConfig(hidden_sizes=(16,)),
-        game_flag=True,
-        past_layout=env.past_layout,
-        observed_pasts=True,
-    )
+    pol = _observer(env)
     co = env.co_players
     rows = train_against_population(
         "matrix_game_v0",
