@@ -180,14 +180,8 @@ def test_bad_config_raises():
 
 
 @pytest.mark.slow
-def test_reproduction_script_smoke(tmp_path):
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "lase_reproduce.py"
-    spec = importlib.util.spec_from_file_location("lase_reproduce", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+def test_reproduction_script_smoke(tmp_path, load_benchmark):
+    mod = load_benchmark("lase_reproduce")
     assert (
         mod.main(
             [

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "throughput.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("throughput_bench", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up there
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_throughput_table_and_targets(tmp_path, capsys):
-    bench = _load()
+def test_throughput_table_and_targets(tmp_path, capsys, load_benchmark):
+    bench = load_benchmark("throughput")
     out = tmp_path / "results.md"
     rc = bench.main(
         [
@@ -43,7 +29,7 @@ def test_throughput_table_and_targets(tmp_path, capsys):
     assert text.strip() in capsys.readouterr().out
 
 
-def test_obs_variants_follow_the_env_config():
-    bench = _load()
+def test_obs_variants_follow_the_env_config(load_benchmark):
+    bench = load_benchmark("throughput")
     assert bench.obs_variants("coin_game_v0", ["rgb", "symbolic", "pixels"]) == ["rgb", "symbolic"]
     assert bench.obs_variants("matrix_game_v0", ["rgb"]) == [None]

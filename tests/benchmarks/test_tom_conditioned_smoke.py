@@ -4,7 +4,6 @@ asserts)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -14,17 +13,9 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tom_conditioned.py"
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("tom_conditioned_bench", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.mark.parametrize("what", ["pd", "coin"])
-def test_tom_conditioned_runs_at_a_tiny_budget(tmp_path, what, monkeypatch):
-    bench = _load()
+def test_tom_conditioned_runs_at_a_tiny_budget(tmp_path, what, monkeypatch, load_benchmark):
+    bench = load_benchmark("tom_conditioned")
     arms = ["tom", "ppo"] if what == "coin" else ["tom", "ppo", "ppo_match"]
     ppo = dict(bench.SETTINGS[what]["ppo"], num_steps=20, epochs=1, minibatches=1)
     monkeypatch.setitem(bench.SETTINGS[what], "ppo", ppo)

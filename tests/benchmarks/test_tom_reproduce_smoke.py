@@ -3,23 +3,11 @@ evaluates, plots and returns the numbers the suite checks (no learning asserts).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "tom_reproduce.py"
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("tom_reproduce_bench", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_tom_runners_at_a_tiny_budget(tmp_path):
-    bench = _load()
+def test_tom_runners_at_a_tiny_budget(tmp_path, load_benchmark):
+    bench = load_benchmark("tom_reproduce")
     tiny = dict(steps=2, batch_size=4, lr=1e-3)
     bench.BUDGETS["fast"] = {
         "random": tiny,

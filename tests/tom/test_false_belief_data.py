@@ -76,18 +76,10 @@ def test_false_belief_divergence_reports_every_kept_sample():
     assert (fb["distance"] >= 1).all()  # objects never share the agent's cell
 
 
-def test_oracle_character_diagnostic_reads_the_true_preference():
-    import importlib.util
-    import sys
-    from pathlib import Path
-
+def test_oracle_character_diagnostic_reads_the_true_preference(load_benchmark):
     from agents.tomnet import batch_to_tensors
 
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "tom_reproduce.py"
-    spec = importlib.util.spec_from_file_location("tom_reproduce_oracle", script)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
+    mod = load_benchmark("tom_reproduce")
     ds = TomDataset(GoalDirectedSpecies(), n_past_max=1, seed=0)
     b = ds.batch(6)
     torch.manual_seed(0)

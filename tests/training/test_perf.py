@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import platform
 import sys
-from pathlib import Path
 
 from training.perf import keep_freed_memory
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "train_throughput.py"
 
 
 def test_keep_freed_memory_applies_on_glibc_only():
@@ -20,10 +16,8 @@ def test_keep_freed_memory_applies_on_glibc_only():
     assert keep_freed_memory() == applied  # idempotent
 
 
-def test_train_throughput_reports_wall_and_cpu_rates(tmp_path):
-    spec = importlib.util.spec_from_file_location("train_throughput_bench", SCRIPT)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+def test_train_throughput_reports_wall_and_cpu_rates(tmp_path, load_benchmark):
+    bench = load_benchmark("train_throughput")
     out = tmp_path / "r.json"
     info = bench.main(
         [
