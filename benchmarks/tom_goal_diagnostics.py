@@ -6,9 +6,13 @@ Usage::
     python benchmarks/tom_goal_diagnostics.py supervised --steps 400     # can the char net?
     python benchmarks/tom_goal_diagnostics.py end_to_end --steps 600     # the check's training
     python benchmarks/tom_goal_diagnostics.py skip --steps 1500          # + linear e_char path
+    python benchmarks/tom_goal_diagnostics.py end_to_end --losses c --lr 1e-3 --steps 1300
 
-All on the fast tier's data and net (whole past trajectories, 8 channels, LSTM 16, no
-mental net, minibatches of 16 cut from chunks of 128, Adam at a constant ``--lr``):
+All on the fast tier's data and net unless told otherwise (whole past trajectories,
+8 channels, LSTM 16, no mental net, minibatches of 16 cut from chunks of 8 minibatches,
+Adam at a constant ``--lr``; ``--channels 32`` gives the paper's widths (LSTM: twice the
+channels), ``--past-mode snapshot`` single-snapshot pasts, ``--batch-size`` the
+minibatch):
 
 * ``vote``: accuracy of the hand-made observer
   (:func:`training.tom.past_consumption_vote_accuracy`) on the check's test samples;
@@ -46,8 +50,17 @@ from training.tom import model_for, past_consumption_vote_accuracy  # noqa: E402
 
 def _train(args) -> None:
     torch.manual_seed(args.seed)
-    ds = TomDataset(GoalDirectedSpecies(0.01), past_mode="trajectory", seed=args.seed)
-    net = model_for(ds, channels=8, char_lstm_size=16, mental=False, char_dim=args.char_dim)
+    ds = TomDataset(GoalDirectedSpecies(0.01), past_mode=args.past_mode, seed=args.seed)
+    net = model_for(
+        ds,
+        channels=args.channels,
+        char_lstm_size=2 * args.channels,
+        mental=False,
+        char_dim=args.char_dim,
+    )
+    if args.char_out_gain != 1.0:  # scale the initial e_char (init-scale diagnostic)
+        with torch.no_grad():
+            net.character.out.weight.mul_(args.char_out_gain)
     head = torch.nn.Linear(args.char_dim, ds.num_objects)
     params = list(net.parameters())
     if args.what in ("supervised", "skip"):
@@ -108,6 +121,11 @@ def main(argv=None) -> None:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--char-dim", type=int, default=2)
+    p.add_argument("--channels", type=int, default=8, help="ResNet channels (LSTM: twice)")
+    p.add_argument(
+        "--char-out-gain", type=float, default=1.0, help="scale of e_char's initial weights"
+    )
+    p.add_argument("--past-mode", choices=["trajectory", "snapshot"], default="trajectory")
     p.add_argument("--losses", default="a,c,s", help="terms trained: a (action), c, s (SR)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
