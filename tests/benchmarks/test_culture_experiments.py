@@ -90,3 +90,15 @@ def test_steps8m_tier_is_fast_with_the_papers_step_budget():
     names = [c[0] for c in culture._ic_checks(r, 4)]
     assert len(names) == 2 and not any("RL²" in n for n in names)
     assert math.isnan(culture.metrics("tsp_in_context", r)["rl2_one_generation"])
+
+
+def test_oracle_sweep_subset_runs_only_the_checks_it_has_both_sides_of():
+    _, culture = _modules()
+    tier = culture.TIERS["smoke"]
+    r = culture.memseq_oracle_sweep(tier, 0, oracle_m=(0.5, 6.0))
+    assert set(r["plateaus"]) == {"0.33", "0.86"}
+    assert [c[0] for c in r["checks"]] == ["0.33 > 0.86 (too-accurate oracle is worst)"]
+    assert r["checks"][0][1:3] == (r["plateaus"]["0.33"], r["plateaus"]["0.86"])
+    alone = culture.memseq_oracle_sweep(tier, 0, oracle_m=(0.5,))
+    assert list(alone["plateaus"]) == ["0.33"] and alone["checks"] == []
+    assert alone["plateaus"]["0.33"] == r["plateaus"]["0.33"], "same seed, same learner"
