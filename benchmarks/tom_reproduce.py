@@ -16,7 +16,7 @@ the predicted next action with vs without a swap of the preferred object, by the
 swap's distance from the agent. ToM-conditioned agents (item 4 of the ToM work) are in
 ``benchmarks/tom_conditioned.py``.
 
-Budgets (minibatches x batch): fast random 3000 x 32 (lr 2e-3 decaying linearly to
+Budgets (minibatches x batch): fast random 12,000 x 32 (lr 2e-3 decaying linearly to
 1e-4), goal 2000 x 16 on whole past trajectories (no mental net), false belief 2000 x 16
 (10 past snapshots, episodes recorded up to step 8, swaps of the preferred object at
 steps 1-4, queries at steps 1-6), goal and false belief at lr 2e-3 decaying to 2e-4 with
@@ -60,7 +60,7 @@ from training.tom import (  # noqa: E402
 N_VALUES = (0, 1, 5, 10)
 BUDGETS = {
     "fast": {
-        "random": dict(steps=3000, batch_size=32, lr=2e-3, lr_end_factor=0.05),
+        "random": dict(steps=12_000, batch_size=32, lr=2e-3, lr_end_factor=0.05),
         "goal": dict(steps=2000, batch_size=16, lr=2e-3, lr_end_factor=0.1),
         "false_belief": dict(steps=2000, batch_size=16, lr=2e-3, lr_end_factor=0.1),
         "channels": 8,
