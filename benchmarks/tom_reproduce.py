@@ -318,11 +318,23 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/tom")
     p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="minibatches to train instead of the tier's (its learning-rate schedule is "
+        "stretched to them)",
+    )
+    p.add_argument(
         "--oracle-character",
         action="store_true",
         help="false_belief diagnostic: replace the character net by the true preference",
     )
     args = p.parse_args(argv)
+    if args.steps is not None:
+        if args.steps < 1:
+            raise ValueError(f"--steps {args.steps!r} must be a positive number of minibatches")
+        budget = BUDGETS[args.tier]
+        BUDGETS[args.tier] = {**budget, args.what: {**budget[args.what], "steps": args.steps}}
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
     if args.what == "random":

@@ -26,3 +26,23 @@ def test_tom_runners_at_a_tiny_budget(tmp_path, load_benchmark):
     assert {"js_inside", "js_outside"} <= set(fb["sighted"])
     for plot in res["plots"] + goal["plots"] + fb["plots"]:
         assert Path(plot).exists()
+
+
+def test_steps_option_overrides_the_tiers_minibatches(tmp_path, load_benchmark):
+    import json
+
+    import pytest
+
+    bench = load_benchmark("tom_reproduce")
+    bench.BUDGETS["fast"] = {
+        **bench.BUDGETS["fast"],
+        "random": dict(steps=2, batch_size=4, lr=1e-3),
+        "random_eval_size": 16,
+        "chunk": 8,
+    }
+    bench.main(["random", "--alphas", "0.5", "--steps", "3", "--out", str(tmp_path)])
+    assert bench.BUDGETS["fast"]["random"] == dict(steps=3, batch_size=4, lr=1e-3)
+    res = json.loads((tmp_path / "random_results.json").read_text())
+    assert "--steps 3" in res["command"] and set(res["alphas"]) == {"0.5"}
+    with pytest.raises(ValueError, match="--steps 0"):
+        bench.main(["random", "--steps", "0", "--out", str(tmp_path)])
