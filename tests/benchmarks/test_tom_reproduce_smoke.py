@@ -3,7 +3,10 @@ evaluates, plots and returns the numbers the suite checks (no learning asserts).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 
 def test_tom_runners_at_a_tiny_budget(tmp_path, load_benchmark):
@@ -29,10 +32,6 @@ def test_tom_runners_at_a_tiny_budget(tmp_path, load_benchmark):
 
 
 def test_steps_option_overrides_the_tiers_minibatches(tmp_path, load_benchmark):
-    import json
-
-    import pytest
-
     bench = load_benchmark("tom_reproduce")
     bench.BUDGETS["fast"] = {
         **bench.BUDGETS["fast"],
