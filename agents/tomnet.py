@@ -365,18 +365,36 @@ def batch_to_tensors(batch) -> dict[str, torch.Tensor]:
     return out
 
 
-def tomnet_loss(out: ToMNetOutput, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
-    """``L_action + L_consumption + L_SR`` (spec agents §1.5), averaged over samples."""
-    l_action = F.cross_entropy(out.action_logits, batch["target_action"])
-    loss = l_action
-    stats = {"loss_action": float(l_action.detach())}
+LOSS_TERMS = ("action", "consumption", "sr")
+"""The terms of the ToMnet loss, in the order of :func:`tomnet_loss`."""
+
+
+def tomnet_loss(
+    out: ToMNetOutput, batch: dict[str, torch.Tensor], terms: tuple[str, ...] | None = None
+) -> tuple[torch.Tensor, dict]:
+    """``L_action + L_consumption + L_SR`` (spec agents §1.5), averaged over samples.
+
+    ``terms`` picks the terms that are summed into the returned loss (default: every
+    term the net predicts; a warm-up may train on a subset,
+    :class:`training.tom.ToMTrainConfig`); ``stats`` logs every predicted term whatever
+    ``terms`` says. Naming a term the net does not predict (consumption and SR in the
+    random-agent variant) is a ``ValueError``.
+    """
+    if terms is not None:
+        bad = [t for t in terms if t not in LOSS_TERMS]
+        if bad or not terms:
+            raise ValueError(f"loss terms {terms!r} are not allowed; choose from {LOSS_TERMS}")
+    parts = {"action": F.cross_entropy(out.action_logits, batch["target_action"])}
     if out.consumption_logits is not None:
-        l_cons = F.binary_cross_entropy_with_logits(
+        parts["consumption"] = F.binary_cross_entropy_with_logits(
             out.consumption_logits, batch["target_consumption"], reduction="sum"
         ) / len(out.consumption_logits)
-        l_sr = -(batch["target_sr"] * out.sr_log_probs).sum() / len(out.sr_log_probs)
-        loss = loss + l_cons + l_sr
-        stats["loss_consumption"] = float(l_cons.detach())
-        stats["loss_sr"] = float(l_sr.detach())
+        parts["sr"] = -(batch["target_sr"] * out.sr_log_probs).sum() / len(out.sr_log_probs)
+    terms = tuple(parts) if terms is None else terms
+    missing = [t for t in terms if t not in parts]
+    if missing:
+        raise ValueError(f"loss terms {missing} are not predicted by this ToMnet variant")
+    loss = sum(parts[t] for t in terms)
+    stats = {f"loss_{k}": float(v.detach()) for k, v in parts.items()}
     stats["loss"] = float(loss.detach())
     return loss, stats

@@ -7,6 +7,7 @@ Usage::
     python benchmarks/tom_goal_diagnostics.py end_to_end --steps 600     # the check's training
     python benchmarks/tom_goal_diagnostics.py skip --steps 1500          # + linear e_char path
     python benchmarks/tom_goal_diagnostics.py end_to_end --losses c --lr 1e-3 --steps 1300
+    python benchmarks/tom_goal_diagnostics.py end_to_end --lr 1e-3 --warmup-c 1300 --steps 4000
 
 All on the fast tier's data and net unless told otherwise (whole past trajectories,
 8 channels, LSTM 16, no mental net, minibatches of 16 cut from chunks of 8 minibatches,
@@ -22,6 +23,8 @@ minibatch):
   ``L_action + L_consumption + L_SR``), logging the norm of the gradient of each loss
   term on e_char (``ge_c``, ``ge_a``, ``ge_s``), the spread of e_char over samples
   (``e_std``) and the consumption accuracy on samples with a past (``cacc_past``);
+  ``--warmup-c N`` trains the first N minibatches on the consumption loss alone (the
+  check's warm-up, ``training.tom.ToMTrainConfig.warmup_steps``);
 * ``skip``: as ``end_to_end`` plus a linear map from e_char added to the consumption
   logits (not the paper's net: it tests whether e_char's path through the prediction
   torso is where the learning signal is lost).
@@ -95,7 +98,8 @@ def _train(args) -> None:
                 row = {f"l{k}": float(v.detach()) for k, v in terms.items()}
                 for k, v in terms.items():
                     row[f"ge_{k}"] = float(torch.autograd.grad(v, e, retain_graph=True)[0].norm())
-                loss = sum(terms[k] for k in args.losses.split(","))
+                losses = args.losses if step >= args.warmup_c else "c"
+                loss = sum(terms[k] for k in losses.split(","))
                 target = mb["target_consumption"].argmax(1)
                 row["cacc_past"] = float((cons.argmax(1) == target)[has_past].float().mean())
                 row["e_std"] = (
@@ -127,6 +131,12 @@ def main(argv=None) -> None:
     )
     p.add_argument("--past-mode", choices=["trajectory", "snapshot"], default="trajectory")
     p.add_argument("--losses", default="a,c,s", help="terms trained: a (action), c, s (SR)")
+    p.add_argument(
+        "--warmup-c",
+        type=int,
+        default=0,
+        help="minibatches trained on the consumption loss alone before --losses apply",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)

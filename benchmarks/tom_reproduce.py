@@ -17,12 +17,14 @@ swap's distance from the agent. ToM-conditioned agents (item 4 of the ToM work) 
 ``benchmarks/tom_conditioned.py``.
 
 Budgets (minibatches x batch): fast random 12,000 x 32 (lr 2e-3 decaying linearly to
-1e-4), goal 2000 x 16 on whole past trajectories (no mental net), false belief 2000 x 16
+1e-4), goal 3000 x 16 on whole past trajectories (no mental net), false belief 3000 x 16
 (10 past snapshots, episodes recorded up to step 8, swaps of the preferred object at
-steps 1-4, queries at steps 1-6), goal and false belief at lr 2e-3 decaying to 2e-4 with
-8-channel nets; full: the paper's 40k x 16 at lr 1e-4 (spec agents §1.4) with
-32-channel nets, mental nets and whole episodes. ``false_belief --oracle-character`` is
-a diagnostic: the character net is replaced by the agent's true preferred object.
+steps 1-4, queries at steps 1-6), goal and false belief at lr 1e-3 decaying to 1e-4 with
+8-channel nets and a consumption-loss warm-up of 1200 minibatches (our choice, see
+``training.tom.ToMTrainConfig.warmup_steps``); full: the paper's 40k x 16 at lr 1e-4
+(spec agents §1.4) with 32-channel nets, mental nets and whole episodes, no warm-up.
+``false_belief --oracle-character`` is a diagnostic: the character net is replaced by
+the agent's true preferred object.
 Writes ``<what>_results.json``, training curves and PNG plots to ``--out``.
 """
 
@@ -61,8 +63,10 @@ N_VALUES = (0, 1, 5, 10)
 BUDGETS = {
     "fast": {
         "random": dict(steps=12_000, batch_size=32, lr=2e-3, lr_end_factor=0.05),
-        "goal": dict(steps=2000, batch_size=16, lr=2e-3, lr_end_factor=0.1),
-        "false_belief": dict(steps=2000, batch_size=16, lr=2e-3, lr_end_factor=0.1),
+        "goal": dict(steps=3000, batch_size=16, lr=1e-3, lr_end_factor=0.1, warmup_steps=1200),
+        "false_belief": dict(
+            steps=3000, batch_size=16, lr=1e-3, lr_end_factor=0.1, warmup_steps=1200
+        ),
         "channels": 8,
         "eval_size": 600,
         "random_eval_size": 2000,
@@ -169,7 +173,7 @@ def run_goal(tier: str, seed: int, out: str) -> dict:
     for k in range(4):
         m = labels == k
         ax.scatter(emb[m, 0], emb[m, 1], s=6, label=f"prefers object {k}")
-    ax.set_title(f"e_char of held-out agents, N_past = 5 ({ds.past_mode})")
+    ax.set_title(f"e_char of held-out agents, N_past = 5 ({ds.past_mode})", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     path = os.path.join(out, "tomnet_goal_embeddings.png")
@@ -321,8 +325,8 @@ def main(argv=None) -> None:
         "--steps",
         type=int,
         default=None,
-        help="minibatches to train instead of the tier's (its learning-rate schedule is "
-        "stretched to them)",
+        help="minibatches to train instead of the tier's (its learning-rate schedule and "
+        "loss warm-up are stretched to them)",
     )
     p.add_argument(
         "--oracle-character",
@@ -334,7 +338,10 @@ def main(argv=None) -> None:
         if args.steps < 1:
             raise ValueError(f"--steps {args.steps!r} must be a positive number of minibatches")
         budget = BUDGETS[args.tier]
-        BUDGETS[args.tier] = {**budget, args.what: {**budget[args.what], "steps": args.steps}}
+        train = dict(budget[args.what], steps=args.steps)
+        if train.get("warmup_steps"):
+            train["warmup_steps"] = train["warmup_steps"] * args.steps // budget[args.what]["steps"]
+        BUDGETS[args.tier] = {**budget, args.what: train}
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
     if args.what == "random":

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from agents.tomnet import ToMNet, ToMNetConfig, batch_to_tensors, tomnet_loss
+from agents.tomnet import LOSS_TERMS, ToMNet, ToMNetConfig, batch_to_tensors, tomnet_loss
 from socialenvs.tom.dataset import TomBatch, TomDataset
 from socialenvs.tom.species import RandomSpecies, bayes_posterior_predictive
 from training import checkpoint
@@ -54,11 +54,31 @@ class ToMTrainConfig:
     """Seeds torch and the data stream."""
     log_every: int = 100
     """Minibatches between log rows."""
+    warmup_steps: int = 0
+    """The first ``warmup_steps`` minibatches minimise only the ``warmup_terms`` of the
+    loss; the rest minimise all of it. Our choice, not the paper's (Sec. 3.2 and App.
+    A.2 train on the sum from the start): on goal-directed agents the summed loss pulls
+    e_char to one point before the character net finds the preference (the action and
+    SR heads learn from the query state alone, and their gradients on an uninformative
+    e_char are 10-20 times the consumption term's); a consumption-only start lets it
+    find the preference first (``benchmarks/tom_goal_diagnostics.py``, docs/tom.md)."""
+    warmup_terms: tuple[str, ...] = ("consumption",)
+    """Loss terms trained during the warm-up (of ``agents.tomnet.LOSS_TERMS``)."""
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "chunk", "log_every"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be >= 1")
+        if not 0 <= int(self.warmup_steps) < int(self.steps):
+            raise ValueError(
+                f"warmup_steps={self.warmup_steps!r} is out of range; allowed: 0 to steps - 1"
+            )
+        self.warmup_terms = tuple(self.warmup_terms)
+        bad = [t for t in self.warmup_terms if t not in LOSS_TERMS]
+        if bad or not self.warmup_terms:
+            raise ValueError(
+                f"warmup_terms={self.warmup_terms!r} is not allowed; choose from {LOSS_TERMS}"
+            )
         if not self.lr > 0:
             raise ValueError(f"lr={self.lr!r} must be > 0")
         if not 0 < self.lr_end_factor <= 1:
@@ -115,7 +135,8 @@ def train_tomnet(
         batch = dataset.batch(config.chunk, index=chunk_index)
         chunk_index += 1
         for mb in _minibatches(batch, config.batch_size):
-            loss, stats = tomnet_loss(model(mb), mb)
+            terms = config.warmup_terms if step < config.warmup_steps else None
+            loss, stats = tomnet_loss(model(mb), mb, terms)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -152,9 +152,9 @@ register(
             ),
         ],
         description="Value-iteration agents with Dir(0.01) object rewards; ResNet ToMnet "
-        "(fast: whole past trajectories, 8 channels, no mental net, 2000 x 16 minibatches, "
-        "lr 2e-3 decaying to 2e-4; full: single-snapshot pasts, 32 channels with the mental "
-        "net, 40k x 16).",
+        "(fast: whole past trajectories, 8 channels, no mental net, 3000 x 16 minibatches, "
+        "lr 1e-3 decaying to 1e-4, the first 1200 on the consumption loss alone; full: "
+        "single-snapshot pasts, 32 channels with the mental net, 40k x 16).",
     )
 )
 
@@ -194,8 +194,8 @@ register(
         "episode, steps 1-4); JS divergence of the ToMnet's next-action and SR predictions "
         "with vs without a swap of the preferred object at the query step, inside "
         "(distance <= 2) vs outside the window. Fast: 8-channel nets, 10 past snapshots "
-        "from the first 8 steps, 2000 x 16 minibatches; full: 32 channels, whole episodes, "
-        "40k x 16.",
+        "from the first 8 steps, 3000 x 16 minibatches (the first 1200 on the consumption "
+        "loss alone); full: 32 channels, whole episodes, 40k x 16.",
     )
 )
 

@@ -140,6 +140,55 @@ def test_learning_rate_decays_linearly_to_the_end_factor():
         ToMTrainConfig(lr_end_factor=0.0)
 
 
+def test_loss_terms_pick_what_is_summed(goal_batch):
+    net = _small()
+    t = batch_to_tensors(goal_batch)
+    out = net(t)
+    full, stats = tomnet_loss(out, t)
+    only_c, stats_c = tomnet_loss(out, t, ("consumption",))
+    assert float(only_c) == pytest.approx(stats["loss_consumption"], rel=1e-6)
+    assert float(full) == pytest.approx(
+        stats["loss_action"] + stats["loss_consumption"] + stats["loss_sr"], rel=1e-6
+    )
+    assert stats_c["loss_action"] == stats["loss_action"]  # every term is still logged
+    with pytest.raises(ValueError, match="'value'"):
+        tomnet_loss(out, t, ("action", "value"))
+    ds = TomDataset(RandomSpecies(0.01), episode_steps=1, n_past_max=2, seed=0)
+    rnet = model_for(ds, variant="random")
+    rt = batch_to_tensors(ds.batch(4))
+    with pytest.raises(ValueError, match="not predicted"):
+        tomnet_loss(rnet(rt), rt, ("consumption",))
+
+
+def test_warmup_trains_on_its_terms_then_on_the_whole_loss():
+    ds = TomDataset(GoalDirectedSpecies(), n_past_max=3, seed=0)
+    net = model_for(ds, channels=4, char_lstm_size=4, mental=False)
+    cfg = ToMTrainConfig(steps=5, batch_size=4, chunk=8, log_every=1, warmup_steps=3)
+    action_grads = []  # at each optimiser step: did the action head get a gradient?
+    orig = torch.optim.Adam.step
+
+    def spy(self, *a, **k):
+        action_grads.append(all(p.grad is not None for p in net.action_head.parameters()))
+        return orig(self, *a, **k)
+
+    torch.optim.Adam.step = spy
+    try:
+        rows = train_tomnet(net, ds, cfg)
+    finally:
+        torch.optim.Adam.step = orig
+    assert action_grads == [False, False, False, True, True]
+    for r in rows[:3]:
+        assert r["loss"] == pytest.approx(r["loss_consumption"], rel=1e-6)
+    for r in rows[3:]:
+        whole = r["loss_action"] + r["loss_consumption"] + r["loss_sr"]
+        assert r["loss"] == pytest.approx(whole, rel=1e-5)
+    for bad in (dict(steps=4, warmup_steps=4), dict(warmup_steps=-1)):
+        with pytest.raises(ValueError, match="warmup_steps"):
+            ToMTrainConfig(**bad)
+    with pytest.raises(ValueError, match="warmup_terms"):
+        ToMTrainConfig(warmup_terms=("value",))
+
+
 def test_saved_tomnet_loads_back_with_the_same_predictions(tmp_path, goal_batch):
     from training.tom import load_tomnet
 

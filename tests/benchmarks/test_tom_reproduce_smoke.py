@@ -45,3 +45,9 @@ def test_steps_option_overrides_the_tiers_minibatches(tmp_path, load_benchmark):
     assert "--steps 3" in res["command"] and set(res["alphas"]) == {"0.5"}
     with pytest.raises(ValueError, match="--steps 0"):
         bench.main(["random", "--steps", "0", "--out", str(tmp_path)])
+    # a loss warm-up keeps its share of the run
+    bench.BUDGETS["fast"].update(
+        goal=dict(steps=4, batch_size=4, lr=1e-3, warmup_steps=2), channels=4, eval_size=16
+    )
+    bench.main(["goal", "--steps", "6", "--out", str(tmp_path)])
+    assert bench.BUDGETS["fast"]["goal"] == dict(steps=6, batch_size=4, lr=1e-3, warmup_steps=3)
