@@ -9,6 +9,20 @@ import pytest
 for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sb3_logs_in_pytest_tmp(tmp_path_factory):
+    """Stable-Baselines3 writes a logger folder per ``learn()`` call, under the system temp
+    directory unless ``SB3_LOGDIR`` is set: keep those in pytest's own temp tree."""
+    if "SB3_LOGDIR" in os.environ:
+        yield
+        return
+    os.environ["SB3_LOGDIR"] = str(tmp_path_factory.mktemp("sb3_logs"))
+    yield
+    del os.environ["SB3_LOGDIR"]
+
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
