@@ -165,6 +165,11 @@ class TomDataset:
         query_steps: ``(lo, hi)``: draw query times uniformly from ``lo..hi`` (clipped to
             the episode) instead of from the whole current episode, e.g. around the
             swap steps of the false-belief test.
+        past_swaps: whether past episodes may have swap events too (the gridworld's
+            ``swap_prob``). ``False`` keeps swaps to the current episode: the pasts then
+            show where the agent goes when nothing moves (what the character net reads),
+            and the current episode holds the swap (what the mental net must track).
+            Our option; the paper does not say whether its past episodes had swaps.
         seed: base seed.
     """
 
@@ -177,6 +182,7 @@ class TomDataset:
         episode_steps: int | None = None,
         sr_discounts: tuple[float, ...] = SR_DISCOUNTS,
         query_steps: tuple[int, int] | None = None,
+        past_swaps: bool = True,
         seed: int = 0,
     ):
         check_choice("past_mode", past_mode, ("trajectory", "snapshot"))
@@ -196,6 +202,7 @@ class TomDataset:
                 raise ValueError(f"query_steps={query_steps!r} must be (lo, hi) with 0 <= lo <= hi")
             query_steps = (lo, hi)
         self.query_steps = query_steps
+        self.past_swaps = bool(past_swaps)
         self.seed = int(seed)
         probe = TomGridworld(num_envs=1, **self.env_kwargs)
         self.grid_shape = (int(probe.config.grid_size),) * 2
@@ -218,9 +225,11 @@ class TomDataset:
         sim.seed(int(rng.integers(2**31)))
         agents = self.species.sample_agents(rng, size)
         P = self.n_past_max
-        episodes = [
-            run_episodes(sim, self.species, agents, rng, self.max_steps) for _ in range(P + 1)
-        ]
+        swap_prob = sim.config.swap_prob
+        episodes = []
+        for k in range(P + 1):  # the last episode is the current one
+            sim.config.swap_prob = swap_prob if self.past_swaps or k == P else 0.0
+            episodes.append(run_episodes(sim, self.species, agents, rng, self.max_steps))
         return self._assemble(episodes, agents, rng, n_past)
 
     def __iter__(self) -> Iterator[TomBatch]:

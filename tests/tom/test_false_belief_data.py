@@ -92,3 +92,17 @@ def test_oracle_character_diagnostic_reads_the_true_preference(load_benchmark):
     torch.testing.assert_close(out.e_char, torch.eye(4)[t["labels"]])
     torch.testing.assert_close(out.action_logits, no_past.action_logits)
     assert not torch.allclose(out.consumption_logits, other.consumption_logits)
+
+
+def test_past_swaps_off_keeps_swaps_to_the_current_episode():
+    env = dict(swap_prob=1.0, swap_steps=(1, 2), swap_preferred=True, observability="sighted")
+    common = dict(n_past_max=3, query_steps=(4, 6), seed=5)
+    only_current = TomDataset(GoalDirectedSpecies(0.01), env, past_swaps=False, **common)
+    no_swaps = TomDataset(GoalDirectedSpecies(0.01), {**env, "swap_prob": 0.0}, **common)
+    everywhere = TomDataset(GoalDirectedSpecies(0.01), env, **common)
+    a, b, c = (d.batch(12, index=2, n_past=3) for d in (only_current, no_swaps, everywhere))
+    # the pasts are the swap-free episodes (same draws), the current episode has its swap
+    np.testing.assert_array_equal(a.past_states, b.past_states)
+    np.testing.assert_array_equal(a.past_actions, b.past_actions)
+    assert not np.array_equal(a.past_states, c.past_states)
+    assert a.current_swapped.all() and not b.current_swapped.any()
