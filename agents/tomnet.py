@@ -369,6 +369,15 @@ LOSS_TERMS = ("action", "consumption", "sr")
 """The terms of the ToMnet loss, in the order of :func:`tomnet_loss`."""
 
 
+def check_loss_terms(terms, name: str = "loss terms") -> tuple[str, ...]:
+    """``terms`` as a tuple; ``ValueError`` if it is empty or names a term not in
+    :data:`LOSS_TERMS`."""
+    terms = tuple(terms)
+    if not terms or any(t not in LOSS_TERMS for t in terms):
+        raise ValueError(f"{name}={terms!r} is not allowed; choose from {LOSS_TERMS}")
+    return terms
+
+
 def tomnet_loss(
     out: ToMNetOutput, batch: dict[str, torch.Tensor], terms: tuple[str, ...] | None = None
 ) -> tuple[torch.Tensor, dict]:
@@ -381,9 +390,7 @@ def tomnet_loss(
     random-agent variant) is a ``ValueError``.
     """
     if terms is not None:
-        bad = [t for t in terms if t not in LOSS_TERMS]
-        if bad or not terms:
-            raise ValueError(f"loss terms {terms!r} are not allowed; choose from {LOSS_TERMS}")
+        terms = check_loss_terms(terms)
     parts = {"action": F.cross_entropy(out.action_logits, batch["target_action"])}
     if out.consumption_logits is not None:
         parts["consumption"] = F.binary_cross_entropy_with_logits(

@@ -29,7 +29,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from agents.tomnet import LOSS_TERMS, ToMNet, ToMNetConfig, batch_to_tensors, tomnet_loss
+from agents.tomnet import (
+    ToMNet,
+    ToMNetConfig,
+    batch_to_tensors,
+    check_loss_terms,
+    tomnet_loss,
+)
 from socialenvs.tom.dataset import TomBatch, TomDataset
 from socialenvs.tom.species import RandomSpecies, bayes_posterior_predictive
 from training import checkpoint
@@ -73,12 +79,7 @@ class ToMTrainConfig:
             raise ValueError(
                 f"warmup_steps={self.warmup_steps!r} is out of range; allowed: 0 to steps - 1"
             )
-        self.warmup_terms = tuple(self.warmup_terms)
-        bad = [t for t in self.warmup_terms if t not in LOSS_TERMS]
-        if bad or not self.warmup_terms:
-            raise ValueError(
-                f"warmup_terms={self.warmup_terms!r} is not allowed; choose from {LOSS_TERMS}"
-            )
+        self.warmup_terms = check_loss_terms(self.warmup_terms, "warmup_terms")
         if not self.lr > 0:
             raise ValueError(f"lr={self.lr!r} must be > 0")
         if not 0 < self.lr_end_factor <= 1:
