@@ -113,9 +113,16 @@ def train_tomnet(
     config: ToMTrainConfig,
     run_dir: str | None = None,
     progress: bool = False,
+    warmup_dataset: TomDataset | None = None,
 ) -> list[dict[str, float]]:
     """Train ``model`` on ``dataset``; returns the logged rows (also written to
-    ``run_dir/progress.csv`` with a final ``run_dir/tomnet.pt`` when ``run_dir`` is set)."""
+    ``run_dir/progress.csv`` with a final ``run_dir/tomnet.pt`` when ``run_dir`` is set).
+
+    ``warmup_dataset``: where the minibatches of the loss warm-up
+    (``config.warmup_steps``) come from, if not from ``dataset`` (e.g. the same agents
+    without swap events, so that the warm-up's consumption targets are what the agents
+    prefer).
+    """
     torch.manual_seed(config.seed)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.LinearLR(
@@ -133,10 +140,14 @@ def train_tomnet(
     model.train()
     step, chunk_index, acc, t0 = 0, 0, [], time.time()
     while step < config.steps:
-        batch = dataset.batch(config.chunk, index=chunk_index)
+        warm = step < config.warmup_steps
+        source = warmup_dataset if warm and warmup_dataset is not None else dataset
+        batch = source.batch(config.chunk, index=chunk_index)
         chunk_index += 1
         for mb in _minibatches(batch, config.batch_size):
-            terms = config.warmup_terms if step < config.warmup_steps else None
+            if warm and step >= config.warmup_steps:
+                break  # the warm-up ended inside this chunk: draw from `dataset` now
+            terms = config.warmup_terms if warm else None
             loss, stats = tomnet_loss(model(mb), mb, terms)
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -189,6 +189,23 @@ def test_warmup_trains_on_its_terms_then_on_the_whole_loss():
         ToMTrainConfig(warmup_terms=("value",))
 
 
+def test_warmup_draws_from_its_own_dataset():
+    main = TomDataset(GoalDirectedSpecies(), n_past_max=2, seed=0)
+    warm = TomDataset(GoalDirectedSpecies(), n_past_max=2, seed=1)
+    calls = []
+    for name, ds in (("main", main), ("warm", warm)):
+        orig = ds.batch
+        ds.batch = lambda size, index=0, n_past=None, _o=orig, _n=name: (
+            calls.append((_n, index)) or _o(size, index, n_past)
+        )
+    net = model_for(main, channels=4, char_lstm_size=4, mental=False)
+    cfg = ToMTrainConfig(steps=6, batch_size=4, chunk=8, warmup_steps=3)
+    train_tomnet(net, main, cfg, warmup_dataset=warm)
+    # 2 minibatches a chunk: the warm-up's 3 take two warm chunks (the second's last
+    # minibatch is dropped when the warm-up ends), the other 3 come from the main data
+    assert calls == [("warm", 0), ("warm", 1), ("main", 2), ("main", 3)]
+
+
 def test_saved_tomnet_loads_back_with_the_same_predictions(tmp_path, goal_batch):
     from training.tom import load_tomnet
 
