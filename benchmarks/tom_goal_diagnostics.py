@@ -8,12 +8,16 @@ Usage::
     python benchmarks/tom_goal_diagnostics.py skip --steps 1500          # + linear e_char path
     python benchmarks/tom_goal_diagnostics.py end_to_end --losses c --lr 1e-3 --steps 1300
     python benchmarks/tom_goal_diagnostics.py end_to_end --lr 1e-3 --warmup-c 1300 --steps 4000
+    python benchmarks/tom_goal_diagnostics.py end_to_end --lr 1e-3 --losses c --mental \
+        --false-belief-data sighted --query-steps 0 31 --steps 1500   # the false-belief data
 
 All on the fast tier's data and net unless told otherwise (whole past trajectories,
 8 channels, LSTM 16, no mental net, minibatches of 16 cut from chunks of 8 minibatches,
 Adam at a constant ``--lr``; ``--channels 32`` gives the paper's widths (LSTM: twice the
 channels), ``--past-mode snapshot`` single-snapshot pasts, ``--batch-size`` the
-minibatch):
+minibatch, ``--mental`` adds the mental net, ``--query-steps`` the range of query
+times, ``--false-belief-data sighted|full`` the false-belief check's swap episodes with
+``--swap-prob``):
 
 * ``vote``: accuracy of the hand-made observer
   (:func:`training.tom.past_consumption_vote_accuracy`) on the check's test samples;
@@ -53,12 +57,26 @@ from training.tom import model_for, past_consumption_vote_accuracy  # noqa: E402
 
 def _train(args) -> None:
     torch.manual_seed(args.seed)
-    ds = TomDataset(GoalDirectedSpecies(0.01), past_mode=args.past_mode, seed=args.seed)
+    extra = {}
+    if args.false_belief_data:  # the false-belief check's training data (fast tier)
+        extra = dict(
+            env_kwargs=dict(
+                observability=args.false_belief_data,
+                swap_prob=args.swap_prob,
+                swap_steps=(1, 4),
+                swap_preferred=True,
+                window_size=5,
+            ),
+            query_steps=(1, 6),
+        )
+    if args.query_steps:
+        extra["query_steps"] = tuple(args.query_steps)
+    ds = TomDataset(GoalDirectedSpecies(0.01), past_mode=args.past_mode, seed=args.seed, **extra)
     net = model_for(
         ds,
         channels=args.channels,
         char_lstm_size=2 * args.channels,
-        mental=False,
+        mental=args.mental,
         char_dim=args.char_dim,
     )
     if args.char_out_gain != 1.0:  # scale the initial e_char (init-scale diagnostic)
@@ -128,6 +146,17 @@ def main(argv=None) -> None:
     p.add_argument("--channels", type=int, default=8, help="ResNet channels (LSTM: twice)")
     p.add_argument(
         "--char-out-gain", type=float, default=1.0, help="scale of e_char's initial weights"
+    )
+    p.add_argument("--mental", action="store_true", help="with the mental net")
+    p.add_argument("--swap-prob", type=float, default=0.5, help="with --false-belief-data: swaps")
+    p.add_argument(
+        "--query-steps", type=int, nargs=2, default=None, help="draw query times from lo..hi"
+    )
+    p.add_argument(
+        "--false-belief-data",
+        choices=["sighted", "full"],
+        default=None,
+        help="train on the false-belief check's data (swaps, queries at steps 1-6)",
     )
     p.add_argument("--past-mode", choices=["trajectory", "snapshot"], default="trajectory")
     p.add_argument("--losses", default="a,c,s", help="terms trained: a (action), c, s (SR)")

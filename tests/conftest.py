@@ -10,7 +10,6 @@ for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
 
-
 @pytest.fixture(autouse=True, scope="session")
 def _sb3_logs_in_pytest_tmp(tmp_path_factory):
     """Stable-Baselines3 writes a logger folder per ``learn()`` call, under the system temp
