@@ -17,12 +17,14 @@ swap's distance from the agent. ToM-conditioned agents (item 4 of the ToM work) 
 ``benchmarks/tom_conditioned.py``.
 
 Budgets (minibatches x batch): fast random 12,000 x 32 (lr 2e-3 decaying linearly to
-1e-4), goal 3000 x 16 on whole past trajectories (no mental net), false belief 3000 x 16
-(10 past snapshots, episodes recorded up to step 8, swaps of the preferred object at
-steps 1-4, queries at steps 1-6), goal and false belief at lr 1e-3 decaying to 1e-4 with
-8-channel nets and a consumption-loss warm-up of 1200 minibatches (our choice, see
+1e-4); goal 3000 x 16 (no mental net; the first 1200 on the consumption loss alone) and
+false belief 5000 x 16 (mental net; the first 1000 on the consumption loss alone, drawn
+from swap-free episodes; swaps of the preferred object at steps 1-4 of the current
+episode only, training queries at any step), both on whole past trajectories with
+8-channel nets at lr 1e-3 decaying to 1e-4 (the warm-up is our choice, see
 ``training.tom.ToMTrainConfig.warmup_steps``); full: the paper's 40k x 16 at lr 1e-4
-(spec agents §1.4) with 32-channel nets, mental nets and whole episodes, no warm-up.
+(spec agents §1.4) with 32-channel nets, mental nets, single-snapshot pasts (Fig. 5)
+and a 16k-minibatch warm-up.
 ``false_belief --oracle-character`` is a diagnostic: the character net is replaced by
 the agent's true preferred object.
 Writes ``<what>_results.json``, training curves and PNG plots to ``--out``.
@@ -65,25 +67,29 @@ BUDGETS = {
         "random": dict(steps=12_000, batch_size=32, lr=2e-3, lr_end_factor=0.05),
         "goal": dict(steps=3000, batch_size=16, lr=1e-3, lr_end_factor=0.1, warmup_steps=1200),
         "false_belief": dict(
-            steps=3000, batch_size=16, lr=1e-3, lr_end_factor=0.1, warmup_steps=1200
+            steps=5000, batch_size=16, lr=1e-3, lr_end_factor=0.1, warmup_steps=1000
         ),
         "channels": 8,
         "eval_size": 600,
         "random_eval_size": 2000,
         "mental_goal": False,
         "goal_past_mode": "trajectory",
-        "fb_episode_steps": 8,
+        "fb_episode_steps": None,
+        "fb_past_mode": "trajectory",
+        "fb_query_steps": None,
+        "fb_past_swaps": False,
     },
     "full": {
         "random": dict(steps=40_000, batch_size=16, lr=1e-4),
-        "goal": dict(steps=40_000, batch_size=16, lr=1e-4),
-        "false_belief": dict(steps=40_000, batch_size=16, lr=1e-4),
+        "goal": dict(steps=40_000, batch_size=16, lr=1e-4, warmup_steps=16_000),
+        "false_belief": dict(steps=40_000, batch_size=16, lr=1e-4, warmup_steps=16_000),
         "channels": 32,
         "eval_size": 5000,
         "mental_goal": True,
         "fb_episode_steps": None,
         "fb_swap_steps": (1, 10),
-        "fb_query_steps": (1, 14),
+        "fb_query_steps": None,
+        "fb_past_swaps": False,
     },
 }
 
@@ -209,7 +215,9 @@ def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = Fa
 
     Training data: value-iteration agents whose preferred object swaps with another
     (``swap_preferred``) with probability 0.5 per episode at a step in ``fb_swap_steps``;
-    queries are drawn from ``fb_query_steps`` (around the swaps, where the test is made).
+    queries are drawn from ``fb_query_steps`` (``None``: any step of the episode; queries
+    only around the swaps kept the character net from ever learning the preference,
+    docs/tom.md).
     Test: fresh agents and episodes without swaps, queried at a step in
     ``fb_swap_steps``; the query state is edited to swap the preferred object (as a swap
     at that step would show it) and the predictions with and without it are compared.
@@ -221,7 +229,7 @@ def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = Fa
         torch.manual_seed(seed)
         env = dict(
             observability=obs,
-            swap_prob=0.5,
+            swap_prob=budget.get("fb_swap_prob", 0.5),
             swap_steps=swap_steps,
             swap_preferred=True,
             window_size=5,
@@ -229,13 +237,14 @@ def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = Fa
         common = dict(
             # the oracle needs no past episodes (its e_char is the true preference)
             n_past_max=0 if oracle_character else budget.get("fb_n_past_max", 10),
-            past_mode="snapshot",
+            past_mode=budget.get("fb_past_mode", "snapshot"),
             episode_steps=budget.get("fb_episode_steps"),
         )
         ds = TomDataset(
             GoalDirectedSpecies(0.01),
             env_kwargs=env,
-            query_steps=budget.get("fb_query_steps", (1, 6)),
+            query_steps=budget.get("fb_query_steps"),
+            past_swaps=budget.get("fb_past_swaps", True),
             seed=seed,
             **common,
         )
@@ -251,12 +260,23 @@ def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = Fa
             net = OracleCharacterToMNet(
                 model_for(ds, channels=budget["channels"], char_dim=ds.num_objects)
             )
+        # the loss warm-up reads swap-free episodes of the same kind of agents, so that
+        # its consumption targets are the preferred objects (after a swap a sighted
+        # agent often eats another one), then training goes on with the swaps
+        warm = TomDataset(
+            GoalDirectedSpecies(0.01),
+            env_kwargs={**env, "swap_prob": 0.0},
+            query_steps=budget.get("fb_query_steps"),
+            seed=seed + 104729,
+            **common,
+        )
         t0 = time.time()
         rows = train_tomnet(
             net,
             ds,
             ToMTrainConfig(seed=seed, chunk=budget.get("chunk", 128), **budget["false_belief"]),
             run_dir=os.path.join(out, f"false_belief_{obs}"),
+            warmup_dataset=warm,
         )
         fb = false_belief_divergence(net, test, size=budget["eval_size"])
         # does the net know who the agent is? (a swap only exchanges colours)

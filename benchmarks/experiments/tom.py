@@ -190,12 +190,12 @@ register(
             ),
         ],
         description="Sighted (5x5 window, belief from what they saw) vs fully observing "
-        "value-iteration agents whose preferred object swaps with another (p = 0.5 per "
-        "episode, steps 1-4); JS divergence of the ToMnet's next-action and SR predictions "
-        "with vs without a swap of the preferred object at the query step, inside "
-        "(distance <= 2) vs outside the window. Fast: 8-channel nets, 10 past snapshots "
-        "from the first 8 steps, 3000 x 16 minibatches (the first 1200 on the consumption "
-        "loss alone); full: 32 channels, whole episodes, 40k x 16.",
+        "value-iteration agents whose preferred object swaps with another in the current "
+        "episode (p = 0.5, steps 1-4; past episodes swap-free); JS divergence of the "
+        "ToMnet's next-action and SR predictions with vs without a swap of the preferred "
+        "object at the query step, inside (distance <= 2) vs outside the window. Fast: "
+        "8-channel nets, whole past trajectories, 5000 x 16 minibatches, the first 1000 on "
+        "the consumption loss alone from swap-free episodes; full: 32 channels, 40k x 16.",
     )
 )
 
