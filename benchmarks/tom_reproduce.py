@@ -229,7 +229,7 @@ def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = Fa
         torch.manual_seed(seed)
         env = dict(
             observability=obs,
-            swap_prob=budget.get("fb_swap_prob", 0.5),
+            swap_prob=0.5,
             swap_steps=swap_steps,
             swap_preferred=True,
             window_size=5,
