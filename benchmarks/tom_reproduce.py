@@ -210,11 +210,36 @@ class OracleCharacterToMNet(torch.nn.Module):
         return self.net.predict(batch, e_char)
 
 
+def _false_belief_data(
+    budget: dict, obs: str, swap_prob: float, query_steps, seed: int, oracle: bool, **extra
+) -> TomDataset:
+    """Value-iteration agents of observability ``obs`` in the false-belief gridworld
+    (swaps of the preferred object with probability ``swap_prob``), sized by ``budget``."""
+    return TomDataset(
+        GoalDirectedSpecies(0.01),
+        env_kwargs=dict(
+            observability=obs,
+            swap_prob=swap_prob,
+            swap_steps=budget.get("fb_swap_steps", (1, 4)),
+            swap_preferred=True,
+            window_size=5,
+        ),
+        query_steps=query_steps,
+        seed=seed,
+        # the oracle needs no past episodes (its e_char is the true preference)
+        n_past_max=0 if oracle else budget.get("fb_n_past_max", 10),
+        past_mode=budget.get("fb_past_mode", "snapshot"),
+        episode_steps=budget.get("fb_episode_steps"),
+        **extra,
+    )
+
+
 def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = False) -> dict:
     """Sec. 3.4: JS divergence of predictions after a swap, by distance, sighted vs full.
 
     Training data: value-iteration agents whose preferred object swaps with another
-    (``swap_preferred``) with probability 0.5 per episode at a step in ``fb_swap_steps``;
+    (``swap_preferred``) with probability 0.5 per episode at a step in ``fb_swap_steps``
+    (in the current episode only when ``fb_past_swaps`` is false);
     queries are drawn from ``fb_query_steps`` (``None``: any step of the episode; queries
     only around the swaps kept the character net from ever learning the preference,
     docs/tom.md).
@@ -227,34 +252,10 @@ def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = Fa
     results = {}
     for obs in ("sighted", "full"):
         torch.manual_seed(seed)
-        env = dict(
-            observability=obs,
-            swap_prob=0.5,
-            swap_steps=swap_steps,
-            swap_preferred=True,
-            window_size=5,
-        )
-        common = dict(
-            # the oracle needs no past episodes (its e_char is the true preference)
-            n_past_max=0 if oracle_character else budget.get("fb_n_past_max", 10),
-            past_mode=budget.get("fb_past_mode", "snapshot"),
-            episode_steps=budget.get("fb_episode_steps"),
-        )
-        ds = TomDataset(
-            GoalDirectedSpecies(0.01),
-            env_kwargs=env,
-            query_steps=budget.get("fb_query_steps"),
-            past_swaps=budget.get("fb_past_swaps", True),
-            seed=seed,
-            **common,
-        )
-        test = TomDataset(
-            GoalDirectedSpecies(0.01),
-            env_kwargs={**env, "swap_prob": 0.0},
-            query_steps=swap_steps,
-            seed=seed + 7919,
-            **common,
-        )
+        q, orc = budget.get("fb_query_steps"), oracle_character
+        past_swaps = budget.get("fb_past_swaps", True)
+        ds = _false_belief_data(budget, obs, 0.5, q, seed, orc, past_swaps=past_swaps)
+        test = _false_belief_data(budget, obs, 0.0, swap_steps, seed + 7919, orc)
         net = model_for(ds, channels=budget["channels"], char_lstm_size=budget["channels"] * 2)
         if oracle_character:
             net = OracleCharacterToMNet(
@@ -263,13 +264,7 @@ def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = Fa
         # the loss warm-up reads swap-free episodes of the same kind of agents, so that
         # its consumption targets are the preferred objects (after a swap a sighted
         # agent often eats another one), then training goes on with the swaps
-        warm = TomDataset(
-            GoalDirectedSpecies(0.01),
-            env_kwargs={**env, "swap_prob": 0.0},
-            query_steps=budget.get("fb_query_steps"),
-            seed=seed + 104729,
-            **common,
-        )
+        warm = _false_belief_data(budget, obs, 0.0, q, seed + 104729, orc)
         t0 = time.time()
         rows = train_tomnet(
             net,
@@ -281,7 +276,7 @@ def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = Fa
         fb = false_belief_divergence(net, test, size=budget["eval_size"])
         # does the net know who the agent is? (a swap only exchanges colours)
         consumption = consumption_accuracy_by_n_past(
-            net, test, sorted({0, common["n_past_max"]}), size=budget["eval_size"]
+            net, test, sorted({0, test.n_past_max}), size=budget["eval_size"]
         )
         probe = ds.batch(min(512, budget["eval_size"]), index=10**6)
         post_swap = float(probe.current_swapped.mean())
