@@ -115,6 +115,8 @@ class SanctionSamples:
         step: ``int64[M]`` rollout step ``t``.
         env: ``int64[M]`` env copy.
         actor, target: ``int64[M]`` agent seats.
+        amount: ``float32[M]`` size of the sanction (1 for a zap, the points assigned in
+            ``public_goods_v0``, 0 where the actor did not sanction); ``None``: the labels.
     """
 
     features: np.ndarray
@@ -123,6 +125,11 @@ class SanctionSamples:
     env: np.ndarray
     actor: np.ndarray
     target: np.ndarray
+    amount: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.amount is None:
+            self.amount = np.asarray(self.labels, dtype=np.float32)
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -141,8 +148,9 @@ def sanction_samples(
 
     Args:
         events: per-step event arrays.
-        decode: packed ``context`` -> ``float32[M, F]`` features (default: Allelopathic
-            Harvest's :func:`~socialenvs.norms.allelopathic_harvest.unpack_context`).
+        decode: packed ``context`` -> ``float32[M, F]`` features: the env's
+            ``opportunity_features`` (default: Allelopathic Harvest's
+            :func:`~socialenvs.norms.allelopathic_harvest.unpack_context`).
     """
     decode = decode or _ah_decode
     chunks, steps = [], []
@@ -166,6 +174,7 @@ def sanction_samples(
         env=opp["env"].astype(np.int64),
         actor=opp["actor"].astype(np.int64),
         target=opp["target"].astype(np.int64),
+        amount=opp["value"].astype(np.float32),
     )
 
 
@@ -315,20 +324,23 @@ class CNM:
         """``float32[T, B, N]`` pseudo-rewards of a rollout (0 where nobody zapped).
 
         ``policy_ids`` is the rollout's ``[T, B, N]`` record of which policy played each
-        slot; a zap by a slot of learner k is judged by learner k's classifier.
+        slot; a zap by a slot of learner k is judged by learner k's classifier. The
+        pseudo-reward is paid per unit of sanction (``samples.amount``: one zap, or each
+        point assigned in the public goods game).
         """
         out = np.zeros(policy_ids.shape, dtype=np.float32)
         if not self.config.shaping or len(samples) == 0:
             return out
         z = samples.labels
         t, b, i = samples.step[z], samples.env[z], samples.actor[z]
+        amount = samples.amount[z]
         owner = policy_ids[t, b, i]
         cfg = self.config
         for k, model in self.models.items():
             m = owner == k
             if m.any():
                 p = model.prob_disapprove(samples.features[z][m])
-                r = pseudo_reward(p, cfg.alpha, cfg.beta, cfg.hard)
+                r = pseudo_reward(p, cfg.alpha, cfg.beta, cfg.hard) * amount[m]
                 np.add.at(out, (t[m], b[m], i[m]), r.astype(np.float32))
         return out
 

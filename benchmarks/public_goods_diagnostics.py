@@ -21,11 +21,20 @@ measurements, each printed as it finishes:
   points in expectation (``weak``: ``/ 8``, just closing a free rider's payoff gap when
   three punish). Is the cooperative state an attractor of the learning dynamics (does it
   last), and does a punishment disposition alone keep contributions up?
+* ``cnm`` (not in the default set): learners from random starts with a classifier norm
+  model (:mod:`agents.cnm`) on the punishment stage's public sanction stream, paid
+  ``--cnm-alpha`` / ``--cnm-beta`` MU per point on a target the group is predicted to
+  disapprove / approve of: does a sanctioning norm form by amplification?
+
+``--envy reciprocal`` gives every measurement the intention-based variant of the
+Fehr-Schmidt utility (envy only of those who contributed less; ``FehrSchmidtTransform``).
 
 Usage::
 
     python benchmarks/public_goods_diagnostics.py                       # all, seed 0, 4,000 episodes
     python benchmarks/public_goods_diagnostics.py --only seeded --episodes 16000 --seed 1
+    python benchmarks/public_goods_diagnostics.py --only cnm --cnm-alpha 2 --cnm-beta 2
+    python benchmarks/public_goods_diagnostics.py --only scratch,seeded --seeded disposition --envy reciprocal
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ from agents.ppo import PPO, PPOConfig  # noqa: E402
 from socialenvs.core.events import EventKind  # noqa: E402
 from socialenvs.core.registry import make_vec  # noqa: E402
 from socialenvs.wrappers.rewards import (  # noqa: E402
+    FEHR_SCHMIDT_ENVY,
     FehrSchmidtTransform,
     ReturnScaleTransform,
     RewardTransformVectorEnv,
@@ -60,8 +70,9 @@ norms = sys.modules["socialenvs_experiments_norms"]
 EVAL_EPISODES, PG_ENDOWMENT = norms.EVAL_EPISODES, norms.PG_ENDOWMENT
 PG_INEQUITY_AVERSION = norms.PG_INEQUITY_AVERSION
 _fs_marginal, _punishment_probe = norms._fs_marginal, norms._punishment_probe
+behaviour_clone = norms.clone_pg_disposition
 
-ENV = {"preset": "fehr_gaechter_2002", "punishment": "linear"}
+ENV = norms.PG_PUNISHMENT_ENV
 N, STEPS_PER_EPISODE = 4, 24
 PPO_SETTINGS = {"num_steps": 48, "lr": 5e-4}  # the reproduction's trainer settings
 # Seeded starts: (contributions uniformly random instead of 20, divisor of the gap giving
@@ -71,8 +82,12 @@ PPO_SETTINGS = {"num_steps": 48, "lr": 5e-4}  # the reproduction's trainer setti
 SEEDED = {"norm": (False, 4.0), "disposition": (True, 4.0), "weak": (True, 8.0)}
 
 
+# Whom the learners envy (FehrSchmidtTransform's ``envy``; ``--envy``).
+ENVY = {"envy": "all"}
+
+
 def _venv(num_envs: int, scaled: bool):
-    transform = FehrSchmidtTransform(**PG_INEQUITY_AVERSION, window=4)
+    transform = FehrSchmidtTransform(**PG_INEQUITY_AVERSION, window=4, **ENVY)
     if scaled:
         transform = ReturnScaleTransform(transform, gamma=0.99)
     return RewardTransformVectorEnv(
@@ -124,61 +139,6 @@ def measure_gradient(seed: int) -> dict[str, float]:
     return shares
 
 
-def _bc_targets(sim, uniform_contribution: bool, divisor: float = 4.0) -> np.ndarray:
-    """``[B, N, A]`` action distributions of the scripted norm in the sims' current states."""
-    B, A = sim.num_envs, sim.num_actions
-    probs = np.zeros((B, N, A))
-    contributing = sim.substep == 0
-    if uniform_contribution:
-        probs[contributing, :, : sim.config.contribution_levels] = (
-            1.0 / sim.config.contribution_levels
-        )
-    else:
-        probs[contributing, :, sim.config.contribution_levels - 1] = 1.0
-    targets = sim.seat[:, np.maximum(sim.substep, 1)].T
-    gap = np.maximum(sim.contrib - np.take_along_axis(sim.contrib, targets, 1), 0.0)
-    mean = np.minimum(gap / divisor, sim.config.max_points)  # expected points: gap / divisor
-    lo = np.floor(mean).astype(np.int64)
-    w = mean - lo
-    for b in np.flatnonzero(~contributing):
-        for k in range(N):
-            probs[b, k, lo[b, k]] += 1 - w[b, k]
-            probs[b, k, min(lo[b, k] + 1, sim.config.max_points)] += w[b, k]
-    return probs
-
-
-def behaviour_clone(
-    pols, seed: int, uniform_contribution: bool, divisor: float = 4.0, iters: int = 400
-) -> None:
-    """Fit the policies to the scripted norm on random states (mostly cooperative groups
-    with 30% deviants), cross-entropy on the actor only."""
-    rng = np.random.default_rng(seed)
-    K = 1024
-    sim = make_vec("public_goods_v0", num_envs=K, **ENV).sim
-    levels = np.linspace(0.0, PG_ENDOWMENT, sim.config.contribution_levels)
-    opts = [torch.optim.Adam(p.net.parameters(), lr=1e-3) for p in pols]
-    for _ in range(iters):
-        c = np.repeat(rng.choice(levels[len(levels) // 2 :], size=(K, 1)), N, 1)
-        dev = rng.random((K, N)) < 0.3
-        c[dev] = rng.choice(levels, size=int(dev.sum()))
-        sim.contrib[:] = c
-        sim.last_contrib[:] = np.repeat(rng.choice(levels, size=(K, 1)), N, 1)
-        sim.substep[:] = rng.integers(0, N, K)
-        sim.period[:] = rng.integers(0, 6, K)
-        sim.points[:] = 0.0
-        sim.punished_last[:] = 0.0
-        obs = torch.as_tensor(sim._observe(np.arange(K)))
-        target = torch.as_tensor(
-            _bc_targets(sim, uniform_contribution, divisor), dtype=torch.float32
-        )
-        for k, (p, opt) in enumerate(zip(pols, opts)):
-            logits, _, _ = p.net.step(obs[:, k], ())
-            loss = torch.nn.functional.cross_entropy(logits, target[:, k])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-
 def _evaluate(pols, seed: int) -> dict[str, float]:
     venv = make_vec("public_goods_v0", num_envs=EVAL_EPISODES, **ENV)
     col = RolloutCollector(venv, pols, Matchmaker(list(range(N))), learners=[], seed=seed)
@@ -224,6 +184,59 @@ def train(pols, episodes: int, seed: int, snapshots=()) -> list[tuple[int, dict]
     return out
 
 
+def train_with_cnm(episodes: int, seed: int, alpha: float, beta: float) -> list[tuple[int, dict]]:
+    """Inequity-averse learners from random starts, each with a classifier norm model on
+    the punishment stage's public sanction opportunities (``record_opportunities``): every
+    point assigned earns ``alpha P(disapprove) - beta P(approve)`` MU (return-scaled with
+    the rewards). Snapshots every eighth of training: contribution, points per player and
+    period, the classifiers' prequential balanced accuracy; at the end the evaluation of
+    the other measurements and P(disapprove) of a free rider among contributors."""
+    from agents.cnm import CNMConfig
+    from training.cnm import train_cnm
+
+    hist = []
+
+    def probe(ro, venv):
+        con = [e["value"][e["kind"] == int(EventKind.CONTRIBUTE)] for e in ro.events]
+        pun = [e["value"][e["kind"] == int(EventKind.PUNISH)] for e in ro.events]
+        v, p = np.concatenate(con), np.concatenate(pun)
+        return {"contribution": v.mean() / PG_ENDOWMENT, "points": p.sum() / max(v.size, 1)}
+
+    transform = ReturnScaleTransform(
+        FehrSchmidtTransform(**PG_INEQUITY_AVERSION, window=4, **ENVY), gamma=0.99
+    )
+    run = train_cnm(
+        "public_goods_v0",
+        ENV,
+        CNMConfig(alpha=alpha, beta=beta),
+        ppo=PPOConfig(**PPO_SETTINGS),
+        num_envs=16,
+        steps=episodes * STEPS_PER_EPISODE,
+        seed=seed,
+        on_rollout=probe,
+        reward_transform=transform,
+    )
+    for k in range(1, 9):
+        h = run.history[k * len(run.history) // 8 - 1]
+        hist.append(
+            (
+                int(h["env_steps"] // STEPS_PER_EPISODE),
+                {
+                    "contribution": h["contribution"],
+                    "points_per_player_period": h["points"],
+                    "balanced_accuracy": h.get("classifier_balanced_accuracy", np.nan),
+                },
+            )
+        )
+    final = _evaluate(run.policies, 10_000 + seed)
+    free_rider = np.array([[0.0, 1.0, 0.75]], np.float32)  # target 0, punisher and others 20
+    final["p_disapprove_free_rider"] = float(
+        np.mean([m.prob_disapprove(free_rider)[0] for m in run.cnm.models.values()])
+    )
+    hist.append((episodes, final))
+    return hist
+
+
 def _print(label: str, rows) -> None:
     for ep, m in rows:
         print(f"{label:<22} episode {ep:>6}: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items()))
@@ -232,11 +245,24 @@ def _print(label: str, rows) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--only", default="gradient,scratch,seeded")
+    p.add_argument("--only", default="gradient,scratch,seeded", help="also: cnm")
     p.add_argument("--episodes", type=int, default=4000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--seeded", default="norm,disposition,weak", help=", ".join(SEEDED))
+    p.add_argument(
+        "--envy",
+        default="all",
+        choices=FEHR_SCHMIDT_ENVY,
+        help="whom the learners envy: all (Fehr-Schmidt) or reciprocal (those who gave less)",
+    )
+    p.add_argument(
+        "--cnm-alpha", type=float, default=2.0, help="cnm: MU per point on a disapproved target"
+    )
+    p.add_argument(
+        "--cnm-beta", type=float, default=2.0, help="cnm: MU per point on an approved target"
+    )
     args = p.parse_args()
+    ENVY["envy"] = args.envy
     torch.set_num_threads(1)
     only = set(args.only.split(","))
     if "gradient" in only:
@@ -257,6 +283,10 @@ def main() -> None:
             label = f"seeded {label}"
             snaps = [0, args.episodes // 4, args.episodes // 2]
             _print(label, train(pols, args.episodes, args.seed, snaps))
+    if "cnm" in only:
+        t = time.process_time()
+        _print("cnm", train_with_cnm(args.episodes, args.seed, args.cnm_alpha, args.cnm_beta))
+        print(f"cnm: {time.process_time() - t:.0f} CPU s", flush=True)
 
 
 if __name__ == "__main__":

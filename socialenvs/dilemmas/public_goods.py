@@ -63,6 +63,20 @@ target contributed less than the punisher, ``UNJUST`` (anti-social punishment, H
 Thöni & Gächter 2008) when it contributed at least as much). Episode statistics:
 ``contributions`` (count of contribution events with positive value), ``punishments``.
 
+### Sanction opportunities
+
+With ``record_opportunities=True`` every punishment step also emits one ``OPPORTUNITY``
+event per (punisher, target) pair, whether or not points were assigned: ``value`` = the
+points, ``context`` = the pair's public context packed into one integer,
+``target level + L (actor level + L * sum of the other players' levels)`` with ``L`` =
+``contribution_levels`` and *level* = the contribution action ``k`` (it must fit the
+event record's 16-bit context: ``L^2 ((N - 2)(L - 1) + 1) <= 32767``, true for the
+defaults). ``PublicGoods.opportunity_features`` decodes it into
+the features named in ``OPPORTUNITY_FIELDS`` (target's contribution, punisher's
+contribution and the group's mean contribution, each a share of the endowment), the input
+of the classifier norm model (:mod:`agents.cnm`). Everything in it is public in the
+experiments: every player sees every contribution before punishing (Fehr & Gächter 2002).
+
 ### Arguments
 
 * ``num_players`` (int, 4): group size N (>= 2).
@@ -74,6 +88,7 @@ Thöni & Gächter 2008) when it contributed at least as much). Episode statistic
 * ``max_points`` (int, 10): most points one player may assign to one target per period.
 * ``punish_cost`` / ``punish_impact`` (float, 1 / 3): linear technology.
 * ``max_cycles`` (int or None): steps per episode; default = the full game length.
+* ``record_opportunities`` (bool, False): emit the sanction opportunities above.
 
 Presets: ``fehr_gaechter_2002`` (linear, 6 periods), ``fehr_gaechter_2000`` (convex,
 10 periods), ``no_punishment``.
@@ -101,6 +116,9 @@ PUNISHMENTS = ("none", "linear", "convex")
 # Fehr & Gächter 2000 (AER 90:980) convex cost of assigning p = 0..10 points [unverified].
 CONVEX_COST = np.array([0, 1, 2, 4, 6, 9, 12, 16, 20, 25, 30], dtype=np.float64)
 CONVEX_CUT_PER_POINT = 0.1
+#: Features of a decoded ``OPPORTUNITY`` context, each a share of the endowment.
+OPPORTUNITY_FIELDS = ("target_contribution", "actor_contribution", "group_mean_contribution")
+_MAX_CONTEXT = np.iinfo(np.int16).max  # the event record's context field
 
 
 @dataclass
@@ -125,6 +143,10 @@ class PublicGoodsConfig:
     """Linear technology: payoff removed from the target per point."""
     max_cycles: int | None = None
     """Steps per episode; ``None`` = ``periods`` times the steps of a period."""
+    record_opportunities: bool = False
+    """Emit an ``OPPORTUNITY`` event for every punisher-target pair of a punishment step
+    (``value`` = points assigned, 0 included): the public sanction stream that
+    classifier-norm learners train on (see "Sanction opportunities" above)."""
 
     PRESETS = {
         "fehr_gaechter_2002": {"punishment": "linear", "periods": 6},
@@ -149,6 +171,14 @@ class PublicGoodsConfig:
         if self.max_cycles is None:
             self.max_cycles = self.periods * self.steps_per_period
         check_int("max_cycles", self.max_cycles, 1)
+        L = self.contribution_levels
+        codes = L * L * ((self.num_players - 2) * (L - 1) + 1)
+        if self.record_opportunities and codes > _MAX_CONTEXT + 1:
+            raise ValueError(
+                f"record_opportunities with contribution_levels={L} and num_players="
+                f"{self.num_players} needs {codes} context codes; allowed: at most "
+                f"{_MAX_CONTEXT + 1} (the event record's 16-bit context)"
+            )
 
     @property
     def steps_per_period(self) -> int:
@@ -163,6 +193,8 @@ class PublicGoods(Sim):
     episode_event_metrics = {"punishments": EventKind.PUNISH}
     #: The game draws no random numbers: seeds do not change trajectories.
     stochastic = False
+    #: Size of :meth:`opportunity_features`.
+    opportunity_feature_size = len(OPPORTUNITY_FIELDS)
 
     def _setup(self) -> None:
         c = self.config
@@ -192,6 +224,7 @@ class PublicGoods(Sim):
         self.masks[CONTRIBUTE_STAGE, : int(c.contribution_levels)] = 1.0
         self.masks[PUNISH_STAGE, : int(c.max_points) + 1] = 1.0
         self.contrib = np.zeros((B, N))
+        self.level = np.zeros((B, N), dtype=np.int64)  # contribution action of the period
         self.last_contrib = np.zeros((B, N))
         self.first_stage = np.zeros((B, N))
         self.points = np.zeros((B, N, N))  # points[b, i, j]: i assigned to j this period
@@ -208,6 +241,7 @@ class PublicGoods(Sim):
             self.punished_last,
         ):
             arr[idx] = 0.0
+        self.level[idx] = 0
         self.period[idx] = 0
         self.substep[idx] = 0
 
@@ -224,6 +258,7 @@ class PublicGoods(Sim):
             b = np.flatnonzero(contributing)
             g = self.contribution_values[actions[b]]
             self.contrib[b] = g
+            self.level[b] = actions[b]
             self.points[b] = 0.0
             pi1 = c.endowment - g + c.mpcr * g.sum(axis=1, keepdims=True)
             self.first_stage[b] = pi1
@@ -267,6 +302,8 @@ class PublicGoods(Sim):
                     context=np.where(unjust, UNJUST, JUST),
                     value=p[who],
                 )
+            if c.record_opportunities:
+                self._emit_opportunities(b, targets, p)
 
         # Advance the stage machine.
         self.substep += 1
@@ -279,6 +316,35 @@ class PublicGoods(Sim):
             self.punished_last[e] = self.points[e].sum(axis=1)
         terminated = np.broadcast_to((self.period >= c.periods)[:, None], (B, N)).copy()
         return rewards, terminated
+
+    def _emit_opportunities(self, b: np.ndarray, targets: np.ndarray, points: np.ndarray) -> None:
+        """One ``OPPORTUNITY`` event per punisher of copies ``b`` (target ``targets[k, i]``)."""
+        N, L = self.num_agents, int(self.config.contribution_levels)
+        env = np.repeat(b, N)
+        actor = np.tile(np.arange(N), len(b))
+        target = targets.reshape(-1)
+        level = self.level[b]
+        own = level.reshape(-1)
+        theirs = level[np.repeat(np.arange(len(b)), N), target]
+        rest = np.repeat(level.sum(axis=1), N) - own - theirs
+        code = theirs + L * (own + L * rest)
+        self.events.add(
+            EventKind.OPPORTUNITY,
+            env,
+            actor=actor,
+            target=target,
+            context=code,
+            value=points.reshape(-1),
+        )
+
+    def opportunity_features(self, codes: np.ndarray) -> np.ndarray:
+        """``float32[..., 3]`` features (``OPPORTUNITY_FIELDS``) of packed opportunity contexts."""
+        codes = np.asarray(codes, dtype=np.int64)
+        L = int(self.config.contribution_levels)
+        target, actor, rest = codes % L, (codes // L) % L, codes // (L * L)
+        total = (target + actor + rest) / ((L - 1) * self.num_agents)
+        feats = np.stack([target / (L - 1), actor / (L - 1), total], axis=-1)
+        return feats.astype(np.float32)
 
     def _observe(self, idx: np.ndarray) -> np.ndarray:
         c, F = self.config, self.OBS_FIELDS

@@ -460,6 +460,9 @@ class AllelopathicHarvest(Sim):
         "replantings": EventKind.PLANT,
         "removals": EventKind.REMOVE,
     }
+    #: Decoder of ``OPPORTUNITY`` contexts (the classifier norm model's input) and its size.
+    opportunity_features = staticmethod(unpack_context)
+    opportunity_feature_size = CONTEXT_SIZE
 
     # ------------------------------------------------------------------ setup
     def _setup(self) -> None:

@@ -152,22 +152,30 @@ def inequity_aversion_rewards(
 
 
 def fehr_schmidt_utility(
-    payoffs: np.ndarray, alpha: float | np.ndarray, beta: float | np.ndarray
+    payoffs: np.ndarray,
+    alpha: float | np.ndarray,
+    beta: float | np.ndarray,
+    envies: np.ndarray | None = None,
 ) -> np.ndarray:
     """Fehr & Schmidt 1999 utility of material payoffs ``[B, N]`` (float64 ``[B, N]``);
     ``alpha`` and ``beta`` are numbers or one weight per agent (``[N]``).
 
     ``U_i = x_i - alpha/(N-1) sum_{j != i} max(x_j - x_i, 0)
     - beta/(N-1) sum_{j != i} max(x_i - x_j, 0)``; with one agent ``U = x``.
+    ``envies`` (bool ``[B, N, N]``, ``envies[b, i, j]``: i may envy j) restricts the
+    disadvantageous term to the marked pairs (:class:`FehrSchmidtTransform`'s
+    ``envy="reciprocal"``); ``None``: every pair.
     """
     x = np.asarray(payoffs, dtype=np.float64)
     n = x.shape[-1]
     if n < 2:
         return x.copy()
     diff = x[:, None, :] - x[:, :, None]  # diff[b, i, j] = x_j - x_i
-    envy = np.maximum(diff, 0.0).sum(axis=-1)
+    envy = np.maximum(diff, 0.0)
+    if envies is not None:
+        envy = envy * envies
     guilt = np.maximum(-diff, 0.0).sum(axis=-1)
-    return x - (alpha * envy + beta * guilt) / (n - 1)
+    return x - (alpha * envy.sum(axis=-1) + beta * guilt) / (n - 1)
 
 
 # ---------------------------------------------------------------------- stateful transforms
@@ -249,6 +257,9 @@ class InequityAversionTransform(RewardTransform):
         return u
 
 
+FEHR_SCHMIDT_ENVY = ("all", "reciprocal")
+
+
 class FehrSchmidtTransform(RewardTransform):
     """Fehr & Schmidt 1999 utility of the payoffs accumulated in the current window.
 
@@ -264,6 +275,17 @@ class FehrSchmidtTransform(RewardTransform):
             period of a staged game, so that each period is judged on its own, as in
             Fehr & Schmidt's stage-game analysis); ``None``: the whole episode. Windows
             count from each copy's episode start.
+        envy: ``"all"`` (Fehr & Schmidt): every agent who earns more is envied.
+            ``"reciprocal"``: agent i envies only the agents whose reward at the first
+            step of the window exceeded its own, i.e. who got ahead of it by their own
+            first move; in ``public_goods_v0``, whose first step of a period pays
+            ``E - g_i + mpcr sum g``, exactly those who contributed less than i. An
+            intention-based variant of our choice (a learner resents a free rider's
+            advantage, not a fellow contributor's): Falk, Fehr & Fischbacher 2008 (GEB
+            62:287, "Testing theories of fairness: intentions matter") find that the
+            same unequal outcome is punished far more when it was chosen; Falk &
+            Fischbacher 2006 (GEB 54:293) model reciprocity as outcomes plus intentions.
+            Guilt (``beta``) is unchanged.
 
     The defaults are :class:`InequityAversionTransform`'s (Hughes et al.'s example flags);
     Fehr & Schmidt give a distribution of types, not one pair.
@@ -274,7 +296,10 @@ class FehrSchmidtTransform(RewardTransform):
         alpha: float | np.ndarray = 5.0,
         beta: float | np.ndarray = 0.05,
         window: int | None = None,
+        envy: str = "all",
     ):
+        if envy not in FEHR_SCHMIDT_ENVY:
+            raise ValueError(f"envy={envy!r}; allowed: {FEHR_SCHMIDT_ENVY}")
         for name, v in (("alpha", alpha), ("beta", beta)):
             a = np.asarray(v, dtype=np.float64)
             if a.ndim > 1 or not np.isfinite(a).all() or (a < 0).any():
@@ -286,23 +311,33 @@ class FehrSchmidtTransform(RewardTransform):
         self.alpha = float(alpha) if np.ndim(alpha) == 0 else np.asarray(alpha, np.float64)
         self.beta = float(beta) if np.ndim(beta) == 0 else np.asarray(beta, np.float64)
         self.window = None if window is None else int(window)
+        self.envy = envy
         self.totals = np.zeros((0, 0))
+        self.first = np.zeros((0, 0))  # reward at the window's first step
         self.steps = np.zeros(0, dtype=np.int64)
 
     def reset(self, num_envs: int, num_agents: int) -> None:
         super().reset(num_envs, num_agents)
         self.totals = np.zeros((num_envs, num_agents))
+        self.first = np.zeros((num_envs, num_agents))
         self.steps = np.zeros(num_envs, dtype=np.int64)
 
     def end_episode(self, idx: np.ndarray) -> None:
         self.totals[idx] = 0.0
+        self.first[idx] = 0.0
         self.steps[idx] = 0
 
     def apply(self, rewards: np.ndarray) -> np.ndarray:
+        r = np.asarray(rewards, dtype=np.float64)
         before = self.totals
-        after = before + np.asarray(rewards, dtype=np.float64)
-        u = fehr_schmidt_utility(after, self.alpha, self.beta)
-        u -= fehr_schmidt_utility(before, self.alpha, self.beta)
+        after = before + r
+        envies = None
+        if self.envy == "reciprocal":
+            starts = self.steps == 0 if self.window is None else self.steps % self.window == 0
+            self.first[starts] = r[starts]
+            envies = self.first[:, None, :] > self.first[:, :, None]  # j got ahead of i
+        u = fehr_schmidt_utility(after, self.alpha, self.beta, envies)
+        u -= fehr_schmidt_utility(before, self.alpha, self.beta, envies)
         self.totals = after
         self.steps += 1
         if self.window is not None:
@@ -479,10 +514,10 @@ def InequityAversionWrapper(  # noqa: N802
 
 
 def FehrSchmidtWrapper(  # noqa: N802
-    env, alpha: float = 5.0, beta: float = 0.05, window: int | None = None
+    env, alpha: float = 5.0, beta: float = 0.05, window: int | None = None, envy: str = "all"
 ):
     """Fehr & Schmidt 1999 utility of accumulated payoffs on either view."""
-    return wrap_rewards(env, FehrSchmidtTransform(alpha, beta, window))
+    return wrap_rewards(env, FehrSchmidtTransform(alpha, beta, window, envy))
 
 
 def ProsocialWrapper(env, prosociality: float = 1.0):  # noqa: N802

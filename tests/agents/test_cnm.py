@@ -152,7 +152,7 @@ def test_config_and_env_errors():
     with pytest.raises(ValueError, match="batch_size"):
         CNMConfig(batch_size=1)
     with pytest.raises(ValueError, match="opportunit"):
-        train_cnm("public_goods_v0", {}, CNMConfig(), steps=10)
+        train_cnm("commons_v0", {}, CNMConfig(), steps=10)
 
 
 def test_training_smoke_run():
@@ -194,3 +194,81 @@ def test_pseudo_reward_reaches_the_learners_rewards_before_gae():
     # Each zap earns +-100; env rewards per step lie in [-10, 2].
     assert zap_rewards.size > 0 and (np.abs(zap_rewards) >= 88).all()
     assert all(has_gae for _, has_gae in seen)
+
+
+def test_shaping_is_paid_per_unit_of_sanction():
+    # the public goods game's sanctions come in points: 3 points earn 3 pseudo-rewards
+    cnm = CNM([0], 3, CNMConfig(alpha=1.0, beta=1.0, hard=True), seed=0)
+    feats = np.zeros((3, 3), np.float32)
+    labels = np.array([True, True, False])
+    z = np.zeros(3, np.int64)
+    samples = SanctionSamples(
+        feats, labels, z, z, np.array([0, 1, 2]), z, amount=np.array([3.0, 1.0, 0.0])
+    )
+    r = cnm.shaping(samples, np.zeros((1, 1, 3), np.int64))
+    p = cnm.models[0].prob_disapprove(feats[:1])[0]
+    unit = 1.0 if p >= 0.5 else -1.0
+    np.testing.assert_allclose(r[0, 0], [3 * unit, unit, 0.0])
+    # without amounts a sanction counts once (a zap)
+    plain = SanctionSamples(feats, labels, z, z, np.array([0, 1, 2]), z)
+    np.testing.assert_allclose(
+        cnm.shaping(plain, np.zeros((1, 1, 3), np.int64))[0, 0], [unit, unit, 0]
+    )
+
+
+def test_cnm_learners_in_the_public_goods_game():
+    """The punishment stage's opportunities feed the classifiers (3 public features) and
+    every point assigned earns the pseudo-reward, scaled like the rewards it joins."""
+    from socialenvs.wrappers.rewards import ReturnScaleTransform
+
+    seen = []
+
+    def probe(ro, venv):
+        s = sanction_samples(ro.events, venv.sim.opportunity_features)
+        seen.append((s, ro.rewards.copy(), ro.policy_ids))
+        return {}
+
+    cfg = CNMConfig(alpha=50.0, beta=50.0, hard=True)
+    ppo = PPOConfig(num_steps=24, epochs=1, minibatches=1)
+    kw = {"preset": "fehr_gaechter_2002"}
+    tr = ReturnScaleTransform()
+    run = train_cnm(
+        "public_goods_v0",
+        kw,
+        cfg,
+        ppo=ppo,
+        num_envs=2,
+        steps=96,
+        on_rollout=probe,
+        reward_transform=tr,
+    )
+    assert run.cnm.models[0].num_features == 3
+    assert all("classifier_loss" in h for h in run.history[1:])
+    s, rewards, _ = seen[-1]
+    assert len(s) == 2 * 6 * 3 * 4  # every punisher at every punishment step
+    assert set(np.unique(s.amount)) <= set(range(11)) and s.labels.any()
+    assert ((s.features >= 0) & (s.features <= 1)).all()
+    # a slot that punished receives about +-50 per point / the return scale, far more
+    # than its (scaled) material reward
+    z = s.labels
+    got = np.abs(rewards[s.step[z], s.env[z], s.actor[z]])
+    assert (got > 0.5 * 50 * s.amount[z] / (tr.std + tr.eps)).mean() > 0.9
+
+
+def test_pretrain_sees_the_fresh_policies_before_training():
+    calls = []
+
+    def pretrain(policies):
+        calls.append([id(p) for p in policies])
+        with torch.no_grad():
+            for p in policies:
+                for w in p.net.parameters():
+                    w.fill_(0.0)
+
+    ppo = PPOConfig(num_steps=24, epochs=1, minibatches=1, lr=1e-12)
+    run = train_cnm("public_goods_v0", {}, None, ppo=ppo, num_envs=1, steps=24, pretrain=pretrain)
+    assert calls == [[id(p) for p in run.policies]] and len(run.policies) == 4
+    # what pretrain wrote is what was trained (a vanishing learning rate keeps it)
+    assert all(
+        float(w.detach().abs().max()) < 1e-6 for p in run.policies for w in p.net.parameters()
+    )

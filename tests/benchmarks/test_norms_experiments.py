@@ -38,9 +38,10 @@ def test_public_goods_and_commons_runners(tmp_path, monkeypatch):
     monkeypatch.setitem(norms.BUDGET, "public_goods", {"fast": 60, "full": 60})
     monkeypatch.setitem(norms.BUDGET, "commons", {"fast": 40, "full": 40})
     monkeypatch.setattr(norms, "EVAL_EPISODES", 4)
+    monkeypatch.setattr(norms, "PG_DISPOSITION_ITERS", 3)
     ctx = reproduce.Context(out_dir=str(tmp_path), tier="fast", seed=0)
     pg = norms.run_public_goods(ctx)
-    for m in ("selfish", "ia"):
+    for m in ("selfish", "ia", "selfish_disposition", "ia_disposition"):
         for k in ("contribution_none", "contribution_punish", "antisocial_punishment_rate_punish"):
             assert np.isfinite(pg[f"{k}_{m}"])
         assert 0 <= pg[f"contribution_none_{m}"] <= 1

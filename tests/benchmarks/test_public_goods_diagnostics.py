@@ -46,13 +46,13 @@ def test_joining_coordinated_punishment_pays_for_inequity_averse_players():
 
 
 def test_scripted_norm_punishes_in_proportion_to_the_gap():
-    _, diag = _modules()
+    norms, diag = _modules()
     from socialenvs.core.registry import make_vec
 
     sim = make_vec("public_goods_v0", num_envs=2, **diag.ENV).sim
     sim.contrib[:] = [20.0, 20.0, 20.0, 6.0]
     sim.substep[:] = [0, 1]  # copy 0 contributing, copy 1 at the first punishment step
-    p = diag._bc_targets(sim, uniform_contribution=False)
+    p = norms.pg_disposition_targets(sim, uniform_contribution=False)
     assert (p[0, :, 20] == 1).all()
     # player 2 targets player 3 (gap 14 MU -> 3.5 points expected); the others target
     # cooperators or (player 3) a richer-contributing player: no points
@@ -65,3 +65,25 @@ def test_return_scaling_gives_the_policy_a_larger_share_of_the_clipped_step():
     _, diag = _modules()
     shares = diag.measure_gradient(0)
     assert 0 < shares["raw"] < shares["scaled"] < 1
+
+
+def test_cloned_disposition_punishes_free_riders_and_spares_contributors():
+    norms, diag = _modules()
+    import torch
+
+    from agents.actor_critic import ActorCriticPolicy
+    from socialenvs.core.registry import make_vec
+
+    venv = make_vec("public_goods_v0", num_envs=1, **diag.ENV)
+    space, n = venv.single_observation_space, int(venv.single_action_space.n)
+    torch.manual_seed(0)
+    pols = [ActorCriticPolicy(space, n) for _ in range(4)]
+    before = norms._punishment_probe(pols, diag.ENV, 20.0)
+    norms.clone_pg_disposition(pols, seed=0)
+    after = norms._punishment_probe(pols, diag.ENV, 20.0)
+    # untrained: about the same points whatever the target gave
+    assert abs(before["probe_points_on_free_rider"] - before["probe_points_on_contributor"]) < 0.5
+    # cloned: towards the script's 20 / 4 = 5 points on a free rider (400 minibatches fit
+    # about 3.4), almost none on a contributor
+    assert 2.5 < after["probe_points_on_free_rider"] < 6.5
+    assert after["probe_points_on_contributor"] < 0.5

@@ -79,3 +79,35 @@ def test_bad_config():
         make_sim("public_goods_v0", punishment="harsh")
     with pytest.raises(ValueError, match="max_points"):
         make_sim("public_goods_v0", punishment="convex", max_points=12)
+
+
+def test_sanction_opportunities_cover_every_pair_and_decode_to_contributions():
+    s = _sim(punishment="linear", record_opportunities=True)
+    s.step(np.array([[20, 0, 10, 20]]))  # levels 20, 0, 10, 20 -> MU 20, 0, 10, 20
+    assert not (s.last_events["kind"] == EventKind.OPPORTUNITY).any()  # contribution step
+    s.step(np.array([[3, 0, 0, 1]]))  # step 1: player i targets (i + 1) % 4
+    ev = s.last_events
+    opp = ev[ev["kind"] == EventKind.OPPORTUNITY]
+    assert len(opp) == 4  # every punisher, whether it assigned points or not
+    np.testing.assert_array_equal(opp["actor"], [0, 1, 2, 3])
+    np.testing.assert_array_equal(opp["target"], [1, 2, 3, 0])
+    np.testing.assert_array_equal(opp["value"], [3, 0, 0, 1])
+    feats = s.opportunity_features(opp["context"])
+    assert feats.shape == (4, s.opportunity_feature_size) == (4, 3)
+    # target's contribution, punisher's contribution, group mean (shares of E = 20)
+    np.testing.assert_allclose(feats[0], [0.0, 1.0, 50 / 80])
+    np.testing.assert_allclose(feats[1], [0.5, 0.0, 50 / 80])
+    np.testing.assert_allclose(feats[3], [1.0, 1.0, 50 / 80])
+    # PUNISH events are unchanged beside them
+    assert (ev["kind"] == EventKind.PUNISH).sum() == 2
+    # off by default: no opportunity events
+    s2 = _sim(punishment="linear")
+    s2.step(np.array([[20, 0, 10, 20]]))
+    s2.step(np.array([[3, 0, 0, 1]]))
+    assert not (s2.last_events["kind"] == EventKind.OPPORTUNITY).any()
+
+
+def test_opportunity_contexts_must_fit_their_packing():
+    with pytest.raises(ValueError, match="contribution_levels=41"):
+        _sim(contribution_levels=41, record_opportunities=True)
+    _sim(contribution_levels=41)  # fine without the opportunity stream

@@ -109,3 +109,59 @@ def test_train_cnm_applies_the_reward_transform():
     assert all(h["reward_per_step"] == pytest.approx(7.0) for h in run.history)
     # episode statistics stay the env's own payoffs (6 contribution steps, 12..44 each)
     assert 6 * 12 <= run.history[-1]["episode_per_capita_return"] <= 6 * 44
+
+
+def test_reciprocal_envy_only_towards_those_who_got_ahead_first():
+    # first step: player 3 is ahead (it kept its endowment); then punishment leaves
+    # player 0 behind the other two cooperators as well
+    first = np.array([[24.0, 24.0, 24.0, 44.0]])
+    later = np.array([[-4.0, 0.0, 0.0, -12.0]])
+    for envy in ("all", "reciprocal"):
+        tr = FehrSchmidtTransform(alpha=5.0, beta=0.05, window=2, envy=envy)
+        tr.reset(1, 4)
+        u = tr.apply(first) + tr.apply(later)
+        x = first + later  # 20, 24, 24, 32
+        envies = None
+        if envy == "reciprocal":
+            envies = np.zeros((1, 4, 4), dtype=bool)
+            envies[0, :3, 3] = True  # cooperators may envy the free rider, nobody else
+        np.testing.assert_allclose(u, fehr_schmidt_utility(x, 5.0, 0.05, envies), rtol=1e-5)
+    # player 0 envies players 1 and 2 only under "all": 4 + 4 MU at alpha / 3
+    tr_all = FehrSchmidtTransform(alpha=5.0, beta=0.05, window=2)
+    tr_rec = FehrSchmidtTransform(alpha=5.0, beta=0.05, window=2, envy="reciprocal")
+    for tr in (tr_all, tr_rec):
+        tr.reset(1, 4)
+    u_all = tr_all.apply(first) + tr_all.apply(later)
+    u_rec = tr_rec.apply(first) + tr_rec.apply(later)
+    assert u_rec[0, 0] - u_all[0, 0] == pytest.approx(5.0 * 8 / 3, rel=1e-5)
+    with pytest.raises(ValueError, match="envy"):
+        FehrSchmidtTransform(envy="some")
+
+
+def _period_return_reciprocal(punish_points, lone=True):
+    """Player 0's Fehr-Schmidt return (alpha 5, beta 0.05) over one period in which player
+    3 free-rides and player 0 (alone, or with players 1 and 2) punishes it."""
+    venv = socialenvs.make_vec("public_goods_v0", num_envs=1, preset="fehr_gaechter_2002")
+    venv = FehrSchmidtWrapper(venv, alpha=5.0, beta=0.05, window=4, envy="reciprocal")
+    venv.reset(seed=0)
+    _, total, *_ = venv.step(np.array([[20, 20, 20, 0]]))
+    for s in (1, 2, 3):
+        a = np.zeros((1, 4), dtype=np.int64)
+        if 3 - s == 0 or not lone:
+            a[0, 3 - s] = punish_points
+        _, r, *_ = venv.step(a)
+        total = total + r
+    return float(total[0, 0])
+
+
+def test_a_reciprocal_punisher_gains_alone_until_the_gap_is_closed():
+    # a lone point closes player 0's gap to the free rider (44 vs 24) by 2 MU: 2 alpha / 3
+    # - 1; falling behind the two other cooperators costs nothing (they gave as much),
+    # where the Fehr-Schmidt punisher's envy of them cancels the gain (the -1 per point of
+    # the diagnostics tests)
+    base = _period_return_reciprocal(0)
+    assert _period_return_reciprocal(1) - base == pytest.approx(2 * 5.0 / 3 - 1, rel=1e-5)
+    # three punishers close the 20 MU gap at 2.5 points each; beyond it a point costs its
+    # price and the guilt of the new gap
+    assert _period_return_reciprocal(3, lone=False) > _period_return_reciprocal(2, lone=False)
+    assert _period_return_reciprocal(4, lone=False) < _period_return_reciprocal(3, lone=False)
