@@ -9,9 +9,11 @@ pieces (paper abstract; mechanics as summarised in our sanctions-norms spec §2.
    public sanction stream: every *sanction opportunity* (player i could have zapped
    player j) is a sample whose label is 1 if i zapped j (the group disapproved) and 0 if
    not (approved), and whose input is the public *context* of the pair. In
-   ``allelopathic_harvest_v0`` these are the ``OPPORTUNITY`` events of the shared event
-   record (env flag ``record_opportunities=True``); the rollout collector records them
-   with every step, so the classifier learns from exactly what the collector saw.
+   ``allelopathic_harvest_v0`` (and ``public_goods_v0``'s punishment stage, where a
+   sanction is a number of points) these are the ``OPPORTUNITY`` events of the shared
+   event record (env flag ``record_opportunities=True``; each env decodes their context
+   with its ``opportunity_features``); the rollout collector records them with every
+   step, so the classifier learns from exactly what the collector saw.
 2. **A motivation to sanction in accord with the group**: a pseudo-reward added to the
    zapper's reward before GAE, for every target it zapped,
    ``r~ = r + alpha * P(disapprove | context) - beta * P(approve | context)``

@@ -195,13 +195,6 @@ def train_with_cnm(episodes: int, seed: int, alpha: float, beta: float) -> list[
     from training.cnm import train_cnm
 
     hist = []
-
-    def probe(ro, venv):
-        con = [e["value"][e["kind"] == int(EventKind.CONTRIBUTE)] for e in ro.events]
-        pun = [e["value"][e["kind"] == int(EventKind.PUNISH)] for e in ro.events]
-        v, p = np.concatenate(con), np.concatenate(pun)
-        return {"contribution": v.mean() / PG_ENDOWMENT, "points": p.sum() / max(v.size, 1)}
-
     transform = ReturnScaleTransform(
         FehrSchmidtTransform(**PG_INEQUITY_AVERSION, window=4, **ENVY), gamma=0.99
     )
@@ -213,7 +206,7 @@ def train_with_cnm(episodes: int, seed: int, alpha: float, beta: float) -> list[
         num_envs=16,
         steps=episodes * STEPS_PER_EPISODE,
         seed=seed,
-        on_rollout=probe,
+        on_rollout=norms._contribution_probe(PG_ENDOWMENT),
         reward_transform=transform,
     )
     for k in range(1, 9):
@@ -223,7 +216,7 @@ def train_with_cnm(episodes: int, seed: int, alpha: float, beta: float) -> list[
                 int(h["env_steps"] // STEPS_PER_EPISODE),
                 {
                     "contribution": h["contribution"],
-                    "points_per_player_period": h["points"],
+                    "points_per_player_period": h["punish_points_per_period"],
                     "balanced_accuracy": h.get("classifier_balanced_accuracy", np.nan),
                 },
             )

@@ -224,7 +224,6 @@ class PublicGoods(Sim):
         self.masks[CONTRIBUTE_STAGE, : int(c.contribution_levels)] = 1.0
         self.masks[PUNISH_STAGE, : int(c.max_points) + 1] = 1.0
         self.contrib = np.zeros((B, N))
-        self.level = np.zeros((B, N), dtype=np.int64)  # contribution action of the period
         self.last_contrib = np.zeros((B, N))
         self.first_stage = np.zeros((B, N))
         self.points = np.zeros((B, N, N))  # points[b, i, j]: i assigned to j this period
@@ -241,7 +240,6 @@ class PublicGoods(Sim):
             self.punished_last,
         ):
             arr[idx] = 0.0
-        self.level[idx] = 0
         self.period[idx] = 0
         self.substep[idx] = 0
 
@@ -258,7 +256,6 @@ class PublicGoods(Sim):
             b = np.flatnonzero(contributing)
             g = self.contribution_values[actions[b]]
             self.contrib[b] = g
-            self.level[b] = actions[b]
             self.points[b] = 0.0
             pi1 = c.endowment - g + c.mpcr * g.sum(axis=1, keepdims=True)
             self.first_stage[b] = pi1
@@ -323,7 +320,7 @@ class PublicGoods(Sim):
         env = np.repeat(b, N)
         actor = np.tile(np.arange(N), len(b))
         target = targets.reshape(-1)
-        level = self.level[b]
+        level = np.rint(self.contrib[b] * (L - 1) / self.config.endowment).astype(np.int64)
         own = level.reshape(-1)
         theirs = level[np.repeat(np.arange(len(b)), N), target]
         rest = np.repeat(level.sum(axis=1), N) - own - theirs
