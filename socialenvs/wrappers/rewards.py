@@ -283,8 +283,9 @@ class FehrSchmidtTransform(RewardTransform):
             intention-based variant of our choice (a learner resents a free rider's
             advantage, not a fellow contributor's): Falk, Fehr & Fischbacher 2008 (GEB
             62:287, "Testing theories of fairness: intentions matter") find that the
-            same unequal outcome is punished far more when it was chosen; Falk &
-            Fischbacher 2006 (GEB 54:293) model reciprocity as outcomes plus intentions.
+            same unequal offer is rejected far more often when the proposer could have
+            made a fair one; Falk & Fischbacher 2006 (GEB 54:293) model reciprocity as
+            outcomes plus intentions.
             Guilt (``beta``) is unchanged.
 
     The defaults are :class:`InequityAversionTransform`'s (Hughes et al.'s example flags);
