@@ -2,8 +2,9 @@
 
 Experiments live in ``benchmarks/experiments/<topic>.py`` (auto-discovered: every module
 there is imported and registers its experiments with :func:`register`). An experiment
-has a name, a tier (``fast``: minutes on 2 cores, run in CI; ``full``: a user's machine
-or cluster), a ``run(ctx)`` function returning measured numbers (and optional plot
+has a name, a tier (``fast``: minutes on 2 cores; ``medium``, declared by the few
+experiments whose fast setting needs a longer budget to show its effect: the fast
+setting at tens of CPU minutes; ``full``: a user's machine or cluster), a ``run(ctx)`` function returning measured numbers (and optional plot
 paths), and a list of checks: a reference target or ordering with its source and
 tolerance. Checks marked ``context=True`` are shown beside ours but are not pass/fail
 (e.g. published numbers from a different algorithm or budget).
@@ -11,6 +12,7 @@ tolerance. Checks marked ``context=True`` are shown beside ours but are not pass
     python benchmarks/reproduce.py --list
     python benchmarks/reproduce.py                       # every fast-tier experiment
     python benchmarks/reproduce.py --tier full --only ssd_harvest_ppo
+    python benchmarks/reproduce.py --tier medium --only allelopathic_cnm
     python benchmarks/reproduce.py --out runs/repro --seed 1
 
 Writes ``<out>/report.md`` (a target / measured / pass-fail table per experiment and
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TIERS = ("fast", "full")
+TIERS = ("fast", "medium", "full")
 HERE = Path(__file__).resolve().parent
 
 
@@ -249,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [n for n in names if n not in REGISTRY]
         if unknown:
             p.error(f"unknown experiments {unknown}; available: {sorted(REGISTRY)}")
+        untiered = [n for n in names if args.tier not in REGISTRY[n].tiers]
+        if untiered:
+            p.error(
+                f"experiments {untiered} have no {args.tier!r} tier; allowed: "
+                + "; ".join(f"{n}: {', '.join(REGISTRY[n].tiers)}" for n in untiered)
+            )
     else:
         names = [n for n, e in REGISTRY.items() if args.tier in e.tiers]
     run_selection(names, args.tier, args.out, args.seed)

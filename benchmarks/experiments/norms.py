@@ -60,7 +60,8 @@ BUDGET = {
     # 4 steps, so the punishment condition gets 4x the steps for the same periods)
     "public_goods": {"fast": 4000, "full": 100_000},  # episodes (6 periods each)
     "commons": {"fast": 3000, "full": 100_000},  # episodes (12 months each)
-    "allelopathic": {"fast": 600_000, "full": 5_000_000},  # env steps per population
+    # env steps per population; "medium": the fast tier's reduced game at 5x its budget
+    "allelopathic": {"fast": 600_000, "medium": 3_000_000, "full": 5_000_000},
     "partner_choice": {"fast": 60, "full": 2000},  # episodes
 }
 EVAL_EPISODES = 64
@@ -523,7 +524,7 @@ def run_allelopathic(ctx: Context) -> dict:
     from training.cnm import evaluate_norms, train_cnm
 
     plt = _plt()
-    fast = ctx.tier == "fast"
+    fast = ctx.tier in ("fast", "medium")  # the reduced game; medium trains it longer
     # Fast tier: the reduced game (env docstring, "Reduced game"): at Melting Pot's
     # ripening rate the small map yields about 2 ripe berries per episode for the whole
     # group, so the only reward is the -10 of removals and nothing is learned.
@@ -744,6 +745,7 @@ register(
         name="allelopathic_cnm",
         title="Allelopathic Harvest: CNM populations vs baseline PPO (Vinitsky et al.)",
         run=run_allelopathic,
+        tiers=("fast", "medium", "full"),
         checks=[
             Check(
                 "collective_return_cnm",

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -33,3 +34,32 @@ def test_allelopathic_runner(tmp_path, monkeypatch):
         m = np.loadtxt(tmp_path / f"zap_colour_matrix_{name}.txt")
         assert m.shape == (4, 4) and m.sum() == out[f"zaps_{name}"] * 2
     assert Path(out["plots"][0]).exists()
+
+
+def test_medium_tier_trains_the_reduced_game_longer(monkeypatch):
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    import reproduce
+
+    reproduce.discover()
+    norms = sys.modules["socialenvs_experiments_norms"]
+    assert "medium" in reproduce.REGISTRY["allelopathic_cnm"].tiers
+    budget = norms.BUDGET["allelopathic"]
+    assert budget["fast"] < budget["medium"]
+    seen = {}
+
+    def fake_train(env_id, kw, cnm, **opts):
+        seen.setdefault("kw", kw)
+        seen.setdefault("steps", opts["steps"])
+        raise RuntimeError("stop")
+
+    import training.cnm
+
+    monkeypatch.setattr(training.cnm, "train_cnm", fake_train)
+    ctx = reproduce.Context(out_dir="unused", tier="medium", seed=0)
+    with pytest.raises(RuntimeError, match="stop"):
+        norms.run_allelopathic(ctx)
+    assert seen == {"kw": norms.ALLELOPATHIC_FAST_ENV, "steps": budget["medium"]}
+    # an experiment without the tier is refused by name
+    with pytest.raises(SystemExit):
+        reproduce.main(["--tier", "medium", "--only", "ssd_harvest_ppo"])
