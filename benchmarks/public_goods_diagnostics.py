@@ -86,12 +86,15 @@ SEEDED = {"norm": (False, 4.0), "disposition": (True, 4.0), "weak": (True, 8.0)}
 ENVY = {"envy": "all"}
 
 
-def _venv(num_envs: int, scaled: bool):
+def _transform(scaled: bool = True):
+    """The learners' reward: Fehr-Schmidt utility of each period, return-scaled."""
     transform = FehrSchmidtTransform(**PG_INEQUITY_AVERSION, window=4, **ENVY)
-    if scaled:
-        transform = ReturnScaleTransform(transform, gamma=0.99)
+    return ReturnScaleTransform(transform, gamma=0.99) if scaled else transform
+
+
+def _venv(num_envs: int, scaled: bool):
     return RewardTransformVectorEnv(
-        make_vec("public_goods_v0", num_envs=num_envs, **ENV), transform
+        make_vec("public_goods_v0", num_envs=num_envs, **ENV), _transform(scaled)
     )
 
 
@@ -195,9 +198,6 @@ def train_with_cnm(episodes: int, seed: int, alpha: float, beta: float) -> list[
     from training.cnm import train_cnm
 
     hist = []
-    transform = ReturnScaleTransform(
-        FehrSchmidtTransform(**PG_INEQUITY_AVERSION, window=4, **ENVY), gamma=0.99
-    )
     run = train_cnm(
         "public_goods_v0",
         ENV,
@@ -207,7 +207,7 @@ def train_with_cnm(episodes: int, seed: int, alpha: float, beta: float) -> list[
         steps=episodes * STEPS_PER_EPISODE,
         seed=seed,
         on_rollout=norms._contribution_probe(PG_ENDOWMENT),
-        reward_transform=transform,
+        reward_transform=_transform(),
     )
     for k in range(1, 9):
         h = run.history[k * len(run.history) // 8 - 1]
