@@ -5,6 +5,7 @@ Run::
     python benchmarks/culture.py --tier fast --seeds 0 1     # Memory Sequence and TSP
     python benchmarks/culture.py --tier fast --only tsp_in_context
     python benchmarks/culture.py --tier steps8m --only tsp_in_context --skip-rl2
+    python benchmarks/culture.py --tier steps8m --only memseq_in_context --rl2-only --seeds 1
     python benchmarks/reproduce.py --only culture_memseq_in_context,culture_memseq_in_weights
 
 Each experiment trains, measures the quantities the paper's figures compare, and checks
@@ -26,7 +27,10 @@ Intermediate tier ``steps8m``: the fast recipe (64-wide network, 128 envs x 64 s
 lr 1e-3) with the paper's 8M meta-training steps per in-context run (3 x 8M for
 memseq_in_context and tsp_in_context, 2 x 8M for the sweep), to measure what the step
 budget alone changes; about 20 minutes per 8M-step run on one shared core.
-``--skip-rl2`` leaves out the two RL² baselines and their checks. Meta-training prints
+``--skip-rl2`` leaves out the two RL² baselines and their checks; ``--rl2-only`` trains
+and evaluates only them (the same model seeds as a full run; their evaluation samples
+right after training instead of after the generations, so its numbers differ from a full
+run's by sampling noise), for a seed whose learner ran with ``--skip-rl2``. Meta-training prints
 its progress every 5%; the learners' weights are saved next to the report. Measured on
 seed 0 (docs): TSP generations end at 3.53 vs the best heuristic's 3.43 (pass; 3.35 at
 2M) and above RL² on 8 and 64 trials (3.38, 3.22), Memory Sequence at 4.95 vs the
@@ -146,6 +150,9 @@ class Tier:
     gs_num_steps: int = 32
     # in-context: train the two RL² baselines (``--skip-rl2`` turns them off to save time)
     rl2: bool = True
+    # in-context: train the oracle-assisted learner and run its generations (``--rl2-only``
+    # turns them off: the RL² baselines of a seed whose learner ran with ``--skip-rl2``)
+    learner: bool = True
 
 
 FAST_EXPERIMENTS = (
@@ -232,9 +239,10 @@ def _accumulation(env_id, base, gen0, tier, steps, ent, K, G, order, instance_ke
     ppo = _ic_ppo(tier, ent)
     t0 = time.time()
     nh = (tier.num_envs, tier.hidden)
-    learner, curve = C.meta_train(
-        env_id, base, ppo, steps, *nh, seed, on_iteration=_progress(f"{env_id} learner", steps)
-    )
+    if tier.learner:
+        learner, curve = C.meta_train(
+            env_id, base, ppo, steps, *nh, seed, on_iteration=_progress(f"{env_id} learner", steps)
+        )
     if tier.rl2:
         rl2_short, _ = C.meta_train(
             env_id, dict(base, demonstrators="none"), ppo, steps, *nh, seed + 1,
@@ -244,6 +252,27 @@ def _accumulation(env_id, base, gen0, tier, steps, ent, K, G, order, instance_ke
             env_id, dict(base, demonstrators="none", num_trials=G * K), ppo, steps, *nh, seed + 2,
             on_iteration=_progress(f"{env_id} RL² {G * K} trials", steps),
         )  # fmt: skip
+
+    def baselines() -> dict:
+        # RL² and oracle lines; RL² samples from torch's global generator, so in a full run
+        # this comes after the generations, as it always did (same numbers as before)
+        rl2_s = rl2_l = None
+        if tier.rl2:
+            ev = 64
+            rl2_s = C.evaluate_trials(rl2_short, env_id, dict(base, demonstrators="none"), ev, 420)
+            rl2_l = C.evaluate_trials(
+                rl2_long, env_id, dict(base, demonstrators="none", num_trials=G * K), ev, 420
+            )
+        best = 0 if order == "descending" else 2  # oracles sorted: the most accurate one
+        oracle = C.evaluate_trials(None, env_id, base, 500, 420, follow_demonstrator=best)
+        return {
+            "rl2_short": None if rl2_s is None else rl2_s.tolist(),
+            "rl2_long": None if rl2_l is None else rl2_l.tolist(),
+            "oracle": float(oracle.mean()),
+        }
+
+    if not tier.learner:
+        return dict(baselines(), seconds=time.time() - t0)
     seeds = [420 + i for i in range(tier.instances)]
     gens = C.in_context_generations(
         learner,
@@ -256,20 +285,9 @@ def _accumulation(env_id, base, gen0, tier, steps, ent, K, G, order, instance_ke
         order=order,
         instance_key=instance_key,
     )
-    ev = 64
-    rl2_s = rl2_l = None
-    if tier.rl2:
-        rl2_s = C.evaluate_trials(rl2_short, env_id, dict(base, demonstrators="none"), ev, 420)
-        rl2_l = C.evaluate_trials(
-            rl2_long, env_id, dict(base, demonstrators="none", num_trials=G * K), ev, 420
-        )
-    best = 0 if order == "descending" else 2  # oracles sorted: the most accurate one
-    oracle = C.evaluate_trials(None, env_id, base, 500, 420, follow_demonstrator=best)
     out = {
         "generations": gens.scores.tolist(),
-        "rl2_short": None if rl2_s is None else rl2_s.tolist(),
-        "rl2_long": None if rl2_l is None else rl2_l.tolist(),
-        "oracle": float(oracle.mean()),
+        **baselines(),
         "meta_train_curve": curve.returns,
         "seconds": time.time() - t0,
         "_learners": {"learner": learner},
@@ -284,6 +302,8 @@ def _accumulation(env_id, base, gen0, tier, steps, ent, K, G, order, instance_ke
 
 
 def _ic_checks(r: dict, K: int) -> list[tuple[str, float, float, bool]]:
+    if "generations" not in r:  # --rl2-only: nothing to compare the baselines with
+        return []
     acc = float(np.mean(r["generations"][-1]))
     gen0 = float(np.mean(r["generations"][0]))
     checks = [("last generation > generation 0 (accumulation)", acc, gen0, acc > gen0)]
@@ -491,6 +511,7 @@ def goalseq_in_weights(tier: Tier, seed: int) -> dict:
     )
 
 
+IN_CONTEXT = ("memseq_in_context", "tsp_in_context")  # the experiments with RL² baselines
 EXPERIMENTS = {
     "memseq_in_context": memseq_in_context,
     "memseq_oracle_sweep": memseq_oracle_sweep,
@@ -509,9 +530,9 @@ def _plot(name: str, r: dict, out: str) -> str | None:
     except ImportError:  # pragma: no cover
         return None
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    if "generations" in r:
-        gens = np.asarray(r["generations"])
-        G, K = gens.shape
+    if "rl2_long" in r:  # in-context (with --rl2-only: the baselines alone)
+        gens = np.asarray(r.get("generations", []))
+        G, K = gens.shape if gens.size else (0, len(r["rl2_short"]))
         for g in range(G):
             ax.plot(
                 range(g * K, (g + 1) * K),
@@ -647,6 +668,12 @@ def main(argv: list[str] | None = None) -> int:
         help="in-context: do not train the RL² baselines (their checks are not run)",
     )
     parser.add_argument(
+        "--rl2-only",
+        action="store_true",
+        help="in-context: train and evaluate only the RL² baselines (and the oracle line) of "
+        "the seeds, e.g. for a seed whose learner ran with --skip-rl2; no checks",
+    )
+    parser.add_argument(
         "--sweep-m",
         type=float,
         nargs="+",
@@ -661,9 +688,16 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
     tier = TIERS[args.tier]
+    if args.skip_rl2 and args.rl2_only:
+        parser.error("--skip-rl2 and --rl2-only exclude each other")
     if args.skip_rl2:
         tier = dataclasses.replace(tier, rl2=False)
     names = args.only or list(tier.experiments)
+    if args.rl2_only:
+        tier = dataclasses.replace(tier, learner=False)
+        other = [n for n in names if n not in IN_CONTEXT]
+        if other:
+            parser.error(f"--rl2-only is for {IN_CONTEXT}; not for {other}")
     results: dict[str, dict] = {}
     seeds = ", ".join(map(str, args.seeds))
     lines = [f"# Cultural accumulation reproductions ({args.tier} tier, seeds {seeds})", ""]
@@ -678,6 +712,14 @@ def main(argv: list[str] | None = None) -> int:
             r = run(name, tier, seed, args.out, cache, args.sweep_m)
             cache[name] = r
             results[f"{name}/seed{seed}"] = r
+            if not tier.learner:
+                K = len(r["rl2_short"])
+                print(
+                    f"{name} seed {seed}: RL² on {K} trials {np.mean(r['rl2_short']):.2f}; "
+                    f"RL² on {len(r['rl2_long'])} trials, last {K} "
+                    f"{np.mean(r['rl2_long'][-K:]):.2f}; oracle {r['oracle']:.2f}",
+                    flush=True,
+                )
             for check, a, b, ok in r["checks"]:
                 verdict = "PASS" if ok else "FAIL"
                 lines.append(f"| {name} | {seed} | {check} | {a:.2f} | {b:.2f} | {verdict} |")

@@ -4,6 +4,7 @@ registered with the suite, and every metric their checks name is produced by
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -102,3 +103,36 @@ def test_oracle_sweep_subset_runs_only_the_checks_it_has_both_sides_of():
     alone = culture.memseq_oracle_sweep(tier, 0, oracle_m=(0.5,))
     assert list(alone["plateaus"]) == ["0.33"] and alone["checks"] == []
     assert alone["plateaus"]["0.33"] == r["plateaus"]["0.33"], "same seed, same learner"
+
+
+def test_rl2_only_trains_the_baselines_with_the_full_runs_seeds(tmp_path, monkeypatch):
+    _, culture = _modules()
+    import pytest
+
+    tiny = dataclasses.replace(culture.TIERS["smoke"], meta_steps=256, instances=1)
+    monkeypatch.setitem(culture.TIERS, "smoke", tiny)
+    seen = []
+    real = culture.C.meta_train
+
+    def spy(env_id, kwargs, ppo, steps, num_envs, hidden, seed, **kw):
+        seen.append((kwargs.get("demonstrators"), kwargs.get("num_trials"), seed))
+        return real(env_id, kwargs, ppo, steps, num_envs, hidden, seed, **kw)
+
+    monkeypatch.setattr(culture.C, "meta_train", spy)
+    monkeypatch.setattr(
+        culture.C, "in_context_generations", lambda *a, **k: pytest.fail("no generations")
+    )
+    out = tmp_path / "rl2"
+    argv = ["--tier", "smoke", "--only", "memseq_in_context", "--seeds", "3", "--out", str(out)]
+    assert culture.main(argv + ["--rl2-only"]) == 0
+    # the RL² nets of seed 3, as a full run trains them (model seeds 4 and 5), and no learner
+    assert seen == [("none", None, 4), ("none", 32, 5)]
+    import json
+
+    r = json.loads((out / "culture.json").read_text())["memseq_in_context/seed3"]
+    assert len(r["rl2_short"]) == 4 and len(r["rl2_long"]) == 32 and "generations" not in r
+    assert r["checks"] == [] and (out / "memseq_in_context_seed3.png").exists()
+    with pytest.raises(SystemExit):
+        culture.main(argv + ["--rl2-only", "--skip-rl2"])
+    with pytest.raises(SystemExit):
+        culture.main(["--tier", "smoke", "--only", "memseq_in_weights", "--rl2-only"])
