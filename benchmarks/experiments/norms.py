@@ -774,7 +774,9 @@ register(
             "0.4), baseline agents do not. Fast tier: `reduced` preset (4 players, 10 x 12, "
             "500 steps, ripening rate x 29 so a berry ripens about as often per episode as on "
             f"Melting Pot's map), 32 copies, {BUDGET['allelopathic']['fast']:,} env steps per "
-            "population (about 3.5 CPU minutes each); full tier: Melting Pot's 16-player map, "
+            "population (about 3.5 CPU minutes each); medium tier: the same game for "
+            f"{BUDGET['allelopathic']['medium']:,} env steps per population (about 17 CPU "
+            "minutes each); full tier: Melting Pot's 16-player map, "
             f"{BUDGET['allelopathic']['full']:,} env steps per population (about 5-6 CPU hours "
             f"each). {EVAL_EPISODES} evaluation episodes per population."
         ),
