@@ -213,10 +213,10 @@ def pg_disposition_targets(
     mean = np.minimum(gap / divisor, sim.config.max_points)
     lo = np.floor(mean).astype(np.int64)
     w = mean - lo
-    for b in np.flatnonzero(~contributing):
-        for k in range(N):
-            probs[b, k, lo[b, k]] += 1 - w[b, k]
-            probs[b, k, min(lo[b, k] + 1, sim.config.max_points)] += w[b, k]
+    b = np.flatnonzero(~contributing)[:, None]
+    k = np.arange(N)[None, :]
+    np.add.at(probs, (b, k, lo[b, k]), 1 - w[b, k])
+    np.add.at(probs, (b, k, np.minimum(lo[b, k] + 1, sim.config.max_points)), w[b, k])
     return probs
 
 
@@ -225,7 +225,7 @@ def clone_pg_disposition(
     seed: int,
     uniform_contribution: bool = True,
     divisor: float = PG_DISPOSITION_DIVISOR,
-    iters: int = 400,
+    iters: int = PG_DISPOSITION_ITERS,
 ) -> None:
     """Fit the policies to :func:`pg_disposition_targets` on random states of the
     punishment game (mostly cooperative groups with 30% deviants): cross-entropy on the
