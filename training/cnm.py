@@ -44,11 +44,7 @@ from agents.ppo import PPO, PPOConfig
 from socialenvs import metrics
 from socialenvs.core.events import EventKind
 from socialenvs.core.registry import make_vec
-from socialenvs.wrappers.rewards import (
-    ReturnScaleTransform,
-    RewardTransform,
-    RewardTransformVectorEnv,
-)
+from socialenvs.wrappers.rewards import RewardTransform, RewardTransformVectorEnv
 from training.rollout import Matchmaker, Rollout, RolloutCollector
 
 SHARING = ("independent", "shared")
@@ -126,9 +122,9 @@ def train_cnm(
             Fehr-Schmidt inequity aversion) applied to the env's rewards before the
             learners see them; the history's ``reward_per_step`` is then the transformed
             reward, its ``episode_*`` statistics stay the env's own. CNM pseudo-rewards
-            are in the env's reward units: added after the transform, and divided by
-            the same running return scale when the transform is a
-            :class:`~socialenvs.wrappers.rewards.ReturnScaleTransform`.
+            are in the env's reward units: added after the transform and divided by its
+            ``reward_scale`` (the running return scale of a
+            :class:`~socialenvs.wrappers.rewards.ReturnScaleTransform`, else 1).
         pretrain: called with the freshly built policies before training starts (e.g.
             behaviour cloning to a starting disposition); it may change their weights.
     """
@@ -182,8 +178,8 @@ def train_cnm(
             samples = sanction_samples(ro.events, venv.sim.opportunity_features)
             shaped = norm.shaping(samples, ro.policy_ids)
             shaped *= ro.learner_mask
-            if isinstance(reward_transform, ReturnScaleTransform):
-                shaped /= reward_transform.std + reward_transform.eps
+            if reward_transform is not None:
+                shaped /= reward_transform.reward_scale
             rec["pseudo_reward_per_step"] = float(shaped.mean())
             rec["opportunities"] = len(samples)
             rec["zaps_per_opportunity"] = (

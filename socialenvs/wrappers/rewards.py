@@ -201,6 +201,13 @@ class RewardTransform:
     def apply(self, rewards: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    @property
+    def reward_scale(self) -> float:
+        """What the transform currently divides rewards by (1: it does not rescale).
+        Extra rewards added after the transform (e.g. CNM pseudo-rewards) divide by it
+        to stay in the env's units."""
+        return 1.0
+
 
 class GiftingTransform(RewardTransform):
     """Zero-sum gifting with given weights.
@@ -405,6 +412,10 @@ class ReturnScaleTransform(RewardTransform):
     def std(self) -> float:
         """Current running standard deviation of the discounted return (1 before data)."""
         return float(np.sqrt(self.m2 / self.count)) if self.count else 1.0
+
+    @property
+    def reward_scale(self) -> float:
+        return self.std + self.eps
 
     def apply(self, rewards: np.ndarray) -> np.ndarray:
         r = np.asarray(rewards if self.inner is None else self.inner.apply(rewards), np.float64)

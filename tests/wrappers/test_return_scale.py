@@ -46,3 +46,13 @@ def test_bad_arguments_raise():
         ReturnScaleTransform(eps=0.0)
     with pytest.raises(ValueError, match="inner"):
         ReturnScaleTransform(inner="fehr_schmidt")
+
+
+def test_reward_scale_is_what_the_transform_divides_by():
+    tr = ReturnScaleTransform()
+    tr.reset(2, 3)
+    r = np.arange(6, dtype=np.float64).reshape(2, 3) + 1.0
+    out = tr.apply(r)
+    np.testing.assert_allclose(out, r / tr.reward_scale, rtol=1e-6)
+    assert tr.reward_scale == tr.std + tr.eps
+    assert FehrSchmidtTransform().reward_scale == 1.0  # no rescaling
