@@ -234,7 +234,70 @@ def _false_belief_data(
     )
 
 
-def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = False) -> dict:
+def _train_false_belief_observer(
+    obs: str, budget: dict, seed: int, out: str, oracle_character: bool
+) -> dict:
+    """Train and test the observer of ``obs`` agents (one process's work; see
+    ``run_false_belief``)."""
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    swap_steps = budget.get("fb_swap_steps", (1, 4))
+    q, orc = budget.get("fb_query_steps"), oracle_character
+    past_swaps = budget.get("fb_past_swaps", True)
+    ds = _false_belief_data(budget, obs, 0.5, q, seed, orc, past_swaps=past_swaps)
+    test = _false_belief_data(budget, obs, 0.0, swap_steps, seed + 7919, orc)
+    net = model_for(ds, channels=budget["channels"], char_lstm_size=budget["channels"] * 2)
+    if oracle_character:
+        net = OracleCharacterToMNet(
+            model_for(ds, channels=budget["channels"], char_dim=ds.num_objects)
+        )
+    # the loss warm-up reads swap-free episodes of the same kind of agents, so that
+    # its consumption targets are the preferred objects (after a swap a sighted
+    # agent often eats another one), then training goes on with the swaps
+    warm = _false_belief_data(budget, obs, 0.0, q, seed + 104729, orc)
+    t0 = time.time()
+    rows = train_tomnet(
+        net,
+        ds,
+        ToMTrainConfig(seed=seed, chunk=budget.get("chunk", 128), **budget["false_belief"]),
+        run_dir=os.path.join(out, f"false_belief_{obs}"),
+        warmup_dataset=warm,
+    )
+    fb = false_belief_divergence(net, test, size=budget["eval_size"])
+    # does the net know who the agent is? (a swap only exchanges colours)
+    consumption = consumption_accuracy_by_n_past(
+        net, test, sorted({0, test.n_past_max}), size=budget["eval_size"]
+    )
+    probe = ds.batch(min(512, budget["eval_size"]), index=10**6)
+    post_swap = float(probe.current_swapped.mean())
+    by_d = {}
+    for d in range(0, 11):
+        m = fb["distance"] == d
+        if m.sum() >= 5:
+            by_d[d] = {
+                "js_action": float(fb["js_action"][m].mean()),
+                "js_sr": float(fb["js_sr"][m].mean()),
+                "n": int(m.sum()),
+            }
+    inside = fb["distance"] <= 2
+    return {
+        "by_distance": by_d,
+        "js_inside": float(fb["js_action"][inside].mean()),
+        "js_outside": float(fb["js_action"][~inside].mean()),
+        "js_sr_inside": float(fb["js_sr"][inside].mean()),
+        "js_sr_outside": float(fb["js_sr"][~inside].mean()),
+        "n_inside": int(inside.sum()),
+        "n_outside": int((~inside).sum()),
+        "consumption_accuracy": consumption,
+        "train_queries_after_swap": post_swap,
+        "train_seconds": time.time() - t0,
+        "final_loss": rows[-1],
+    }
+
+
+def run_false_belief(
+    tier: str, seed: int, out: str, oracle_character: bool = False, jobs: int = 1
+) -> dict:
     """Sec. 3.4: JS divergence of predictions after a swap, by distance, sighted vs full.
 
     Training data: value-iteration agents whose preferred object swaps with another
@@ -246,63 +309,20 @@ def run_false_belief(tier: str, seed: int, out: str, oracle_character: bool = Fa
     Test: fresh agents and episodes without swaps, queried at a step in
     ``fb_swap_steps``; the query state is edited to swap the preferred object (as a swap
     at that step would show it) and the predictions with and without it are compared.
+    ``jobs=2`` trains the two observers in two processes; each seeds itself, so the
+    numbers do not depend on ``jobs``.
     """
     budget = BUDGETS[tier]
-    swap_steps = budget.get("fb_swap_steps", (1, 4))
-    results = {}
-    for obs in ("sighted", "full"):
-        torch.manual_seed(seed)
-        q, orc = budget.get("fb_query_steps"), oracle_character
-        past_swaps = budget.get("fb_past_swaps", True)
-        ds = _false_belief_data(budget, obs, 0.5, q, seed, orc, past_swaps=past_swaps)
-        test = _false_belief_data(budget, obs, 0.0, swap_steps, seed + 7919, orc)
-        net = model_for(ds, channels=budget["channels"], char_lstm_size=budget["channels"] * 2)
-        if oracle_character:
-            net = OracleCharacterToMNet(
-                model_for(ds, channels=budget["channels"], char_dim=ds.num_objects)
-            )
-        # the loss warm-up reads swap-free episodes of the same kind of agents, so that
-        # its consumption targets are the preferred objects (after a swap a sighted
-        # agent often eats another one), then training goes on with the swaps
-        warm = _false_belief_data(budget, obs, 0.0, q, seed + 104729, orc)
-        t0 = time.time()
-        rows = train_tomnet(
-            net,
-            ds,
-            ToMTrainConfig(seed=seed, chunk=budget.get("chunk", 128), **budget["false_belief"]),
-            run_dir=os.path.join(out, f"false_belief_{obs}"),
-            warmup_dataset=warm,
-        )
-        fb = false_belief_divergence(net, test, size=budget["eval_size"])
-        # does the net know who the agent is? (a swap only exchanges colours)
-        consumption = consumption_accuracy_by_n_past(
-            net, test, sorted({0, test.n_past_max}), size=budget["eval_size"]
-        )
-        probe = ds.batch(min(512, budget["eval_size"]), index=10**6)
-        post_swap = float(probe.current_swapped.mean())
-        by_d = {}
-        for d in range(0, 11):
-            m = fb["distance"] == d
-            if m.sum() >= 5:
-                by_d[d] = {
-                    "js_action": float(fb["js_action"][m].mean()),
-                    "js_sr": float(fb["js_sr"][m].mean()),
-                    "n": int(m.sum()),
-                }
-        inside = fb["distance"] <= 2
-        results[obs] = {
-            "by_distance": by_d,
-            "js_inside": float(fb["js_action"][inside].mean()),
-            "js_outside": float(fb["js_action"][~inside].mean()),
-            "js_sr_inside": float(fb["js_sr"][inside].mean()),
-            "js_sr_outside": float(fb["js_sr"][~inside].mean()),
-            "n_inside": int(inside.sum()),
-            "n_outside": int((~inside).sum()),
-            "consumption_accuracy": consumption,
-            "train_queries_after_swap": post_swap,
-            "train_seconds": time.time() - t0,
-            "final_loss": rows[-1],
-        }
+    observers = ("sighted", "full")
+    args = [(obs, budget, seed, out, oracle_character) for obs in observers]
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(jobs, len(observers))) as pool:
+            done = list(pool.map(_train_false_belief_observer, *zip(*args)))
+    else:
+        done = [_train_false_belief_observer(*a) for a in args]
+    results = dict(zip(observers, done))
     results["oracle_character"] = oracle_character
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
@@ -348,7 +368,16 @@ def main(argv=None) -> None:
         action="store_true",
         help="false_belief diagnostic: replace the character net by the true preference",
     )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="false_belief: train the sighted and the fully observing observers in this "
+        "many processes (1 or 2; same numbers either way)",
+    )
     args = p.parse_args(argv)
+    if args.jobs < 1:
+        raise ValueError(f"--jobs {args.jobs!r} must be a positive number of processes")
     if args.steps is not None:
         if args.steps < 1:
             raise ValueError(f"--steps {args.steps!r} must be a positive number of minibatches")
@@ -364,7 +393,7 @@ def main(argv=None) -> None:
     elif args.what == "goal":
         res = run_goal(args.tier, args.seed, args.out)
     else:
-        res = run_false_belief(args.tier, args.seed, args.out, args.oracle_character)
+        res = run_false_belief(args.tier, args.seed, args.out, args.oracle_character, args.jobs)
     res["command"] = " ".join(["python", "benchmarks/tom_reproduce.py", *(argv or sys.argv[1:])])
     with open(os.path.join(args.out, f"{args.what}_results.json"), "w") as f:
         json.dump(res, f, indent=2, default=float)
