@@ -110,7 +110,8 @@ def run_random(alphas, tier: str, seed: int, out: str) -> dict:
     for alpha in alphas:
         torch.manual_seed(seed)
         ds = TomDataset(RandomSpecies(alpha), episode_steps=1, seed=seed)
-        net = model_for(ds, variant="random")
+        # e_char is 2-D in the paper (Sec. 3.1, to plot it); ``--char-dim`` widens it
+        net = model_for(ds, variant="random", char_dim=budget.get("random_char_dim", 2))
         t0 = time.time()
         train_tomnet(
             net,
@@ -369,6 +370,12 @@ def main(argv=None) -> None:
         help="false_belief diagnostic: replace the character net by the true preference",
     )
     p.add_argument(
+        "--char-dim",
+        type=int,
+        default=None,
+        help="random: width of e_char (the paper's 2 unless given)",
+    )
+    p.add_argument(
         "--jobs",
         type=int,
         default=1,
@@ -378,6 +385,13 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     if args.jobs < 1:
         raise ValueError(f"--jobs {args.jobs!r} must be a positive number of processes")
+    if args.char_dim is not None:
+        if args.what != "random" or args.char_dim < 1:
+            raise ValueError(
+                f"--char-dim {args.char_dim!r} needs 'random' and a positive width "
+                f"(got what={args.what!r})"
+            )
+        BUDGETS[args.tier] = {**BUDGETS[args.tier], "random_char_dim": args.char_dim}
     if args.steps is not None:
         if args.steps < 1:
             raise ValueError(f"--steps {args.steps!r} must be a positive number of minibatches")

@@ -71,3 +71,22 @@ def test_false_belief_observers_in_two_processes_give_the_same_numbers(tmp_path,
     assert one["sighted"]["js_sr_outside"] != one["full"]["js_sr_outside"]
     with pytest.raises(ValueError, match="--jobs 0"):
         bench.main(["false_belief", "--jobs", "0", "--out", str(tmp_path)])
+
+
+def test_char_dim_option_widens_the_random_agents_embedding(tmp_path, load_benchmark):
+    bench = load_benchmark("tom_reproduce")
+    bench.BUDGETS["fast"] = {
+        **bench.BUDGETS["fast"],
+        "random": dict(steps=2, batch_size=4, lr=1e-3),
+        "random_eval_size": 16,
+        "chunk": 8,
+    }
+    bench.main(["random", "--alphas", "0.5", "--char-dim", "8", "--out", str(tmp_path)])
+    from training.tom import load_tomnet
+
+    net = load_tomnet(str(tmp_path / "random_alpha0.5" / "tomnet.pt"))
+    assert net.config.char_dim == 8
+    with pytest.raises(ValueError, match="--char-dim 8"):
+        bench.main(["goal", "--char-dim", "8", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="--char-dim 0"):
+        bench.main(["random", "--char-dim", "0", "--out", str(tmp_path)])
