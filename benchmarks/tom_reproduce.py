@@ -103,15 +103,21 @@ def _plt():
     return plt
 
 
-def run_random(alphas, tier: str, seed: int, out: str) -> dict:
-    """Sec. 3.1: ToMnet vs the Bayes-optimal observer for random agents."""
+def run_random(alphas, tier: str, seed: int, out: str, char_dim: int | None = None) -> dict:
+    """Sec. 3.1: ToMnet vs the Bayes-optimal observer for random agents.
+
+    ``char_dim``: width of e_char (default: ``--char-dim`` or the paper's 2). The paper's
+    2-D embedding is summed over past steps, so it keeps only a 2-D projection of the
+    action counts; at alphas where a policy mixes a few actions (0.1) the Bayes observer
+    needs the counts themselves (docs/tom.md, "Other alphas")."""
     budget = BUDGETS[tier]
+    if char_dim is None:
+        char_dim = budget.get("random_char_dim", 2)
     results = {}
     for alpha in alphas:
         torch.manual_seed(seed)
         ds = TomDataset(RandomSpecies(alpha), episode_steps=1, seed=seed)
-        # e_char is 2-D in the paper (Sec. 3.1, to plot it); ``--char-dim`` widens it
-        net = model_for(ds, variant="random", char_dim=budget.get("random_char_dim", 2))
+        net = model_for(ds, variant="random", char_dim=char_dim)
         t0 = time.time()
         train_tomnet(
             net,
@@ -123,7 +129,11 @@ def run_random(alphas, tier: str, seed: int, out: str) -> dict:
         curve = true_action_prob_by_n_past(net, ds, N_VALUES, size=size)
         for n in N_VALUES:
             curve[n]["bayes_closed_form"] = float(bayes_expected_true_action_prob(alpha, n))
-        results[f"{alpha:g}"] = {"curve": curve, "train_seconds": time.time() - t0}
+        results[f"{alpha:g}"] = {
+            "curve": curve,
+            "char_dim": char_dim,
+            "train_seconds": time.time() - t0,
+        }
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for i, (a, r) in enumerate(results.items()):
@@ -142,6 +152,7 @@ def run_random(alphas, tier: str, seed: int, out: str) -> dict:
     ax.set_ylabel("P(true action)")
     ax.legend(fontsize=7)
     fig.tight_layout()
+    ax.set_title(f"e_char in R^{char_dim}", fontsize=9)
     path = os.path.join(out, "tomnet_random_agents.png")
     fig.savefig(path, dpi=120)
     plt.close(fig)
