@@ -134,8 +134,15 @@ def run_random(alphas, tier: str, seed: int, out: str, char_dim: int | None = No
             "char_dim": char_dim,
             "train_seconds": time.time() - t0,
         }
+    path = plot_random(results, os.path.join(out, "tomnet_random_agents.png"))
+    return {"alphas": results, "plots": [path]}
+
+
+def plot_random(results: dict, path: str) -> str:
+    """ToMnet and Bayes curves of ``run_random``'s ``alphas`` results, saved to ``path``
+    (also from a saved ``random_results.json``)."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig, ax = plt.subplots(figsize=(6.5, 3.5))
     for i, (a, r) in enumerate(results.items()):
         ns = list(r["curve"])
         ax.plot(
@@ -150,13 +157,13 @@ def run_random(alphas, tier: str, seed: int, out: str, char_dim: int | None = No
         )
     ax.set_xlabel("N_past")
     ax.set_ylabel("P(true action)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    widths = sorted({r.get("char_dim", 2) for r in results.values()})
+    ax.set_title("e_char in R^" + "/".join(map(str, widths)), fontsize=9)
     fig.tight_layout()
-    ax.set_title(f"e_char in R^{char_dim}", fontsize=9)
-    path = os.path.join(out, "tomnet_random_agents.png")
     fig.savefig(path, dpi=120)
     plt.close(fig)
-    return {"alphas": results, "plots": [path]}
+    return path
 
 
 def run_goal(tier: str, seed: int, out: str) -> dict:
