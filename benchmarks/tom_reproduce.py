@@ -299,7 +299,25 @@ def _train_false_belief_observer(
                 "n": int(m.sum()),
             }
     inside = fb["distance"] <= 2
+    # what a sighted agent sees of an inside swap: its preferred object leaving the
+    # window (it then loses track of it), entering it, or both cells in view
+    leaves = (fb["preferred_distance"] <= 2) & (fb["other_distance"] > 2)
+    enters = (fb["preferred_distance"] > 2) & (fb["other_distance"] <= 2)
+    kinds = {
+        "leaves_view": leaves,
+        "enters_view": enters,
+        "both_in_view": inside & ~leaves & ~enters,
+    }
+    by_kind = {
+        k: {
+            "js_action": float(fb["js_action"][m].mean()) if m.any() else None,
+            "js_sr": float(fb["js_sr"][m].mean()) if m.any() else None,
+            "n": int(m.sum()),
+        }
+        for k, m in kinds.items()
+    }
     return {
+        "inside_by_kind": by_kind,
         "by_distance": by_d,
         "js_inside": float(fb["js_action"][inside].mean()),
         "js_outside": float(fb["js_action"][~inside].mean()),

@@ -335,8 +335,10 @@ def false_belief_divergence(
     so far), the query state is edited to exchange the preferred object with another
     object (drawn uniformly), everything else kept (past episodes and current prefix).
     Returns per sample: ``distance`` (Chebyshev distance from the agent to the nearer of
-    the two swapped cells), ``js_action`` (JS divergence of the next-action predictions)
-    and ``js_sr`` (of the SR at the largest discount, over cells).
+    the two swapped cells), ``preferred_distance`` and ``other_distance`` (to the cell the
+    preferred object leaves and to the one it moves to), ``js_action`` (JS divergence of
+    the next-action predictions) and ``js_sr`` (of the SR at the largest discount, over
+    cells).
     """
     batch = dataset.batch(size, index=index, n_past=n_past)
     rng = np.random.default_rng(index)
@@ -362,13 +364,19 @@ def false_belief_divergence(
 
     agent = cell(q[..., agent_ch])
     a_cell, b_cell = cell(q[rows, ..., 1 + pref]), cell(q[rows, ..., 1 + other])
-    dist = np.minimum(np.abs(a_cell - agent).max(1), np.abs(b_cell - agent).max(1))
+    d_pref, d_other = np.abs(a_cell - agent).max(1), np.abs(b_cell - agent).max(1)
+    dist = np.minimum(d_pref, d_other)
     outs_a = _predict(model, batch)
     edited = TomBatch(**{**vars(batch), "query_state": swapped})
     outs_b = _predict(model, edited)
     pa = np.concatenate([torch.softmax(o.action_logits, -1).numpy() for o in outs_a])
     pb = np.concatenate([torch.softmax(o.action_logits, -1).numpy() for o in outs_b])
-    res = {"distance": dist[keep], "js_action": js_divergence(pa, pb)[keep]}
+    res = {
+        "distance": dist[keep],
+        "preferred_distance": d_pref[keep],
+        "other_distance": d_other[keep],
+        "js_action": js_divergence(pa, pb)[keep],
+    }
     if outs_a[0].sr_log_probs is not None:
         sa = np.concatenate(
             [o.sr_log_probs[:, -1].exp().reshape(len(o.sr_log_probs), -1).numpy() for o in outs_a]

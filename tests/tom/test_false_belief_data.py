@@ -74,6 +74,9 @@ def test_false_belief_divergence_reports_every_kept_sample():
     assert n > 0 and fb["js_action"].shape == (n,) and fb["js_sr"].shape == (n,)
     assert (fb["js_action"] >= 0).all() and (fb["js_action"] <= np.log(2) + 1e-6).all()
     assert (fb["distance"] >= 1).all()  # objects never share the agent's cell
+    nearer = np.minimum(fb["preferred_distance"], fb["other_distance"])
+    np.testing.assert_array_equal(fb["distance"], nearer)
+    assert (fb["preferred_distance"] != fb["other_distance"]).any()
 
 
 def test_oracle_character_diagnostic_reads_the_true_preference(load_benchmark):
