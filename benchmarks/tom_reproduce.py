@@ -39,11 +39,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from socialenvs.tom.dataset import TomDataset  # noqa: E402
+from socialenvs.tom.dataset import TomDataset, successor_representation  # noqa: E402
+from socialenvs.tom.gridworld import TomGridworld  # noqa: E402
 from socialenvs.tom.species import (  # noqa: E402
     GoalDirectedSpecies,
     RandomSpecies,
@@ -55,6 +57,7 @@ from training.tom import (  # noqa: E402
     character_embeddings,
     consumption_accuracy_by_n_past,
     false_belief_divergence,
+    js_divergence,
     model_for,
     past_consumption_vote_accuracy,
     train_tomnet,
@@ -299,25 +302,11 @@ def _train_false_belief_observer(
                 "n": int(m.sum()),
             }
     inside = fb["distance"] <= 2
-    # what a sighted agent sees of an inside swap: its preferred object leaving the
-    # window (it then loses track of it), entering it, or both cells in view
-    leaves = (fb["preferred_distance"] <= 2) & (fb["other_distance"] > 2)
-    enters = (fb["preferred_distance"] > 2) & (fb["other_distance"] <= 2)
-    kinds = {
-        "leaves_view": leaves,
-        "enters_view": enters,
-        "both_in_view": inside & ~leaves & ~enters,
-    }
-    by_kind = {
-        k: {
-            "js_action": float(fb["js_action"][m].mean()) if m.any() else None,
-            "js_sr": float(fb["js_sr"][m].mean()) if m.any() else None,
-            "n": int(m.sum()),
-        }
-        for k, m in kinds.items()
-    }
+    # the same swaps in the agents' own episodes: what an ideal observer would predict
+    own = agents_own_divergence(obs, 4 * budget["eval_size"], seed + 7919)
     return {
-        "inside_by_kind": by_kind,
+        "by_kind": by_swap_kind(fb),
+        "agents_own_by_kind": by_swap_kind(own),
         "by_distance": by_d,
         "js_inside": float(fb["js_action"][inside].mean()),
         "js_outside": float(fb["js_action"][~inside].mean()),
@@ -329,6 +318,100 @@ def _train_false_belief_observer(
         "train_queries_after_swap": post_swap,
         "train_seconds": time.time() - t0,
         "final_loss": rows[-1],
+    }
+
+
+def by_swap_kind(fb: dict) -> dict:
+    """Mean divergences of ``false_belief_divergence`` (or ``agents_own_divergence``)
+    results by what a sighted agent sees of the swap: its preferred object leaving the
+    window (it then loses track of it), entering it, both cells in view, or neither."""
+    inside = fb["distance"] <= 2
+    leaves = (fb["preferred_distance"] <= 2) & (fb["other_distance"] > 2)
+    enters = (fb["preferred_distance"] > 2) & (fb["other_distance"] <= 2)
+    kinds = {
+        "leaves_view": leaves,
+        "enters_view": enters,
+        "both_in_view": inside & ~leaves & ~enters,
+        "inside": inside,
+        "outside": ~inside,
+    }
+    out = {}
+    for kind, m in kinds.items():
+        row = {"n": int(m.sum())}
+        for key in ("js_action", "js_sr"):
+            if key in fb:
+                row[key] = float(fb[key][m].mean()) if m.any() else None
+        out[kind] = row
+    return out
+
+
+def agents_own_divergence(obs: str, size: int, seed: int, swap_steps=(1, 4)) -> dict:
+    """What an ideal observer would predict: the agents' own paths with vs without a
+    swap of their preferred object (a diagnostic of the false-belief test, not a check).
+
+    Two simulators with the same seed play the same value-iteration agents; one swaps
+    the preferred object at a step in ``swap_steps``, the other never does. Their
+    reset draws and the agents' tie-breaking draws are the same, so the two episodes
+    agree up to the swap. For each copy whose swap happened, the JS divergence between
+    the two realised successor representations (gamma 0.99) from the swap step on, and
+    the Chebyshev distances from the agent to the cell its preferred object left and to
+    the one it moved to. Deterministic agents up to ties, so one pair per copy."""
+    species = GoalDirectedSpecies(0.01)
+    kwargs = dict(
+        species.env_kwargs,
+        observability=obs,
+        swap_steps=tuple(swap_steps),
+        swap_preferred=True,
+        window_size=5,
+    )
+    agents = species.sample_agents(np.random.default_rng([seed, 1]), size)
+    runs = []
+    for swap_prob in (0.0, 1.0):
+        sim = TomGridworld(num_envs=size, swap_prob=swap_prob, **kwargs)
+        sim.seed(seed)
+        rng = np.random.default_rng([seed, 2])
+        sim.reset()
+        species.begin_episode(sim, agents)
+        state = species.initial_state(size)
+        T = sim.max_cycles
+        pos = np.zeros((size, T + 1, 2), dtype=np.int64)
+        pos[:, 0] = sim.pos
+        end = np.full(size, T, dtype=np.int64)
+        alive = np.ones(size, dtype=bool)
+        swap_t = np.full(size, -1, dtype=np.int64)
+        cells = np.zeros((size, 3, 2), dtype=np.int64)  # agent, left, entered
+        for t in range(T):
+            a, state = species.act(sim, agents, state, rng)
+            was = sim.swapped.copy()
+            _, term, _ = sim.step(a[:, None])
+            new = np.flatnonzero(sim.swapped & ~was & alive)
+            if new.size:
+                pref = sim.preferred_object[new]
+                other = (sim.swap_pair[new, 1] - sim.swap_pair[new, 0] - 1) % sim.num_objects
+                other = (pref + 1 + other) % sim.num_objects
+                swap_t[new] = t + 1
+                cells[new, 0] = sim.pos[new]
+                cells[new, 1] = sim.obj_pos[new, other]  # where the preferred one was
+                cells[new, 2] = sim.obj_pos[new, pref]
+            pos[:, t + 1] = np.where(alive[:, None], sim.pos, pos[:, t])
+            ended = alive & term[:, 0]
+            end[ended] = t + 1
+            alive &= ~term[:, 0]
+        runs.append((pos, end, swap_t, cells, sim.swap_step.copy()))
+    (pos0, end0, _, _, _), (pos1, end1, swap_t, cells, _) = runs
+    keep = swap_t > 0
+    start = np.where(keep, swap_t, 0)
+    shape = (int(sim.config.grid_size),) * 2
+    sr0 = successor_representation(pos0, start, end0, shape, (0.99,))[:, 0].reshape(size, -1)
+    sr1 = successor_representation(pos1, start, end1, shape, (0.99,))[:, 0].reshape(size, -1)
+    js = js_divergence(sr0, sr1)
+    d_left = np.abs(cells[:, 1] - cells[:, 0]).max(1)
+    d_entered = np.abs(cells[:, 2] - cells[:, 0]).max(1)
+    return {
+        "js_sr": js[keep],
+        "preferred_distance": d_left[keep],
+        "other_distance": d_entered[keep],
+        "distance": np.minimum(d_left, d_entered)[keep],
     }
 
 

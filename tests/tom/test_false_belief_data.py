@@ -109,3 +109,23 @@ def test_past_swaps_off_keeps_swaps_to_the_current_episode():
     np.testing.assert_array_equal(a.past_actions, b.past_actions)
     assert not np.array_equal(a.past_states, c.past_states)
     assert a.current_swapped.all() and not b.current_swapped.any()
+
+
+def test_agents_own_divergence_pairs_episodes_that_differ_only_by_the_swap(load_benchmark):
+    mod = load_benchmark("tom_reproduce")
+    full = mod.agents_own_divergence("full", 256, seed=3)
+    sighted = mod.agents_own_divergence("sighted", 256, seed=3)
+    # same layouts and swaps for both observabilities (the same seed)
+    np.testing.assert_array_equal(full["distance"], sighted["distance"])
+    assert len(full["distance"]) > 200
+    # a fully observing agent re-plans after (almost) every swap of its preferred object
+    assert (full["js_sr"] > 1e-9).mean() > 0.9
+    kinds = mod.by_swap_kind(sighted)
+    # a sighted agent re-plans when its preferred object comes into view ...
+    enters = (sighted["preferred_distance"] > 2) & (sighted["other_distance"] <= 2)
+    assert enters.sum() > 5 and (sighted["js_sr"][enters] > 1e-9).mean() > 0.9
+    # ... and, far away, mostly keeps its path (a false belief)
+    far = sighted["distance"] > 2
+    assert (sighted["js_sr"][far] < 1e-9).mean() > 0.3
+    assert kinds["inside"]["js_sr"] > kinds["outside"]["js_sr"]
+    assert kinds["inside"]["n"] + kinds["outside"]["n"] == len(sighted["distance"])
