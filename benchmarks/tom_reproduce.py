@@ -44,7 +44,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from socialenvs.tom.dataset import TomDataset, successor_representation  # noqa: E402
+from socialenvs.tom.dataset import (  # noqa: E402
+    TomDataset,
+    run_episodes,
+    successor_representation,
+)
 from socialenvs.tom.gridworld import TomGridworld  # noqa: E402
 from socialenvs.tom.species import (  # noqa: E402
     GoalDirectedSpecies,
@@ -365,48 +369,28 @@ def agents_own_divergence(obs: str, size: int, seed: int, swap_steps=(1, 4)) -> 
         window_size=5,
     )
     agents = species.sample_agents(np.random.default_rng([seed, 1]), size)
-    runs = []
+    played = []
     for swap_prob in (0.0, 1.0):
         sim = TomGridworld(num_envs=size, swap_prob=swap_prob, **kwargs)
         sim.seed(seed)
-        rng = np.random.default_rng([seed, 2])
-        sim.reset()
-        species.begin_episode(sim, agents)
-        state = species.initial_state(size)
-        T = sim.max_cycles
-        pos = np.zeros((size, T + 1, 2), dtype=np.int64)
-        pos[:, 0] = sim.pos
-        end = np.full(size, T, dtype=np.int64)
-        alive = np.ones(size, dtype=bool)
-        swap_t = np.full(size, -1, dtype=np.int64)
-        cells = np.zeros((size, 3, 2), dtype=np.int64)  # agent, left, entered
-        for t in range(T):
-            a, state = species.act(sim, agents, state, rng)
-            was = sim.swapped.copy()
-            _, term, _ = sim.step(a[:, None])
-            new = np.flatnonzero(sim.swapped & ~was & alive)
-            if new.size:
-                pref = sim.preferred_object[new]
-                other = (sim.swap_pair[new, 1] - sim.swap_pair[new, 0] - 1) % sim.num_objects
-                other = (pref + 1 + other) % sim.num_objects
-                swap_t[new] = t + 1
-                cells[new, 0] = sim.pos[new]
-                cells[new, 1] = sim.obj_pos[new, other]  # where the preferred one was
-                cells[new, 2] = sim.obj_pos[new, pref]
-            pos[:, t + 1] = np.where(alive[:, None], sim.pos, pos[:, t])
-            ended = alive & term[:, 0]
-            end[ended] = t + 1
-            alive &= ~term[:, 0]
-        runs.append((pos, end, swap_t, cells, sim.swap_step.copy()))
-    (pos0, end0, _, _, _), (pos1, end1, swap_t, cells, _) = runs
-    keep = swap_t > 0
-    start = np.where(keep, swap_t, 0)
+        played.append(run_episodes(sim, species, agents, np.random.default_rng([seed, 2])))
+    plain, swapped = played
+    # one swap per episode, so the objects' cells at the end are those after it
+    pref = sim.preferred_object
+    offset = (sim.swap_pair[:, 1] - sim.swap_pair[:, 0] - 1) % sim.num_objects
+    other = (pref + 1 + offset) % sim.num_objects
+    rows = np.arange(size)
+    keep = swapped.swap_time > 0
+    start = np.where(keep, swapped.swap_time, 0)
+    agent = swapped.pos[rows, start]
+    left, entered = sim.obj_pos[rows, other], sim.obj_pos[rows, pref]
     shape = (int(sim.config.grid_size),) * 2
-    sr0 = successor_representation(pos0, start, end0, shape, (0.99,))[:, 0].reshape(size, -1)
-    sr1 = successor_representation(pos1, start, end1, shape, (0.99,))[:, 0].reshape(size, -1)
-    js = js_divergence(sr0, sr1)
-    d_left = np.abs(cells[:, 1] - cells[:, 0]).max(1)
-    d_entered = np.abs(cells[:, 2] - cells[:, 0]).max(1)
+    sr = [
+        successor_representation(e.pos, start, e.valid.sum(1), shape, (0.99,))[:, 0] for e in played
+    ]
+    js = js_divergence(sr[0].reshape(size, -1), sr[1].reshape(size, -1))
+    d_left = np.abs(left - agent).max(1)
+    d_entered = np.abs(entered - agent).max(1)
     return {
         "js_sr": js[keep],
         "preferred_distance": d_left[keep],
