@@ -148,6 +148,8 @@ class Tier:
     # in-weights Goal Sequence rollout shape (paper / code: 128 envs x 32 steps)
     gs_num_envs: int = 128
     gs_num_steps: int = 32
+    # in-weights Goal Sequence egocentric view (paper: 3x3 in front; official code: 5x5)
+    gs_view_size: int = 3
     # in-context: train the two RL² baselines (``--skip-rl2`` turns them off to save time)
     rl2: bool = True
     # in-context: train the oracle-assisted learner and run its generations (``--rl2-only``
@@ -202,6 +204,12 @@ TIERS["gs300k"] = dataclasses.replace(
     gs_generations=4,
     gs_pop=2,
 )
+
+# The same with the official code's 5x5 view (spec culture §4; the paper's is 3x3): at
+# 300k steps every learner next to a demonstrator stopped at the plateau of the learners
+# without one (docs/culture.md), and a learner sees its demonstrator only when the
+# demonstrator stands in its view; does a wider view let it copy past the plateau?
+TIERS["gs300k_view5"] = dataclasses.replace(TIERS["gs300k"], gs_view_size=5)
 
 
 def _progress(label: str, total: int, every: float = 0.05):
@@ -497,7 +505,7 @@ def memseq_in_weights(tier: Tier, seed: int) -> dict:
 def goalseq_in_weights(tier: Tier, seed: int) -> dict:
     return _iw(
         "goal_sequence_v0",
-        {"preset": "in_weights"},
+        {"preset": "in_weights", "view_size": tier.gs_view_size},
         tier.gs_steps,
         tier.gs_generations,
         tier.gs_pop,

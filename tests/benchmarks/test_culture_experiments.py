@@ -136,3 +136,24 @@ def test_rl2_only_trains_the_baselines_with_the_full_runs_seeds(tmp_path, monkey
         culture.main(argv + ["--rl2-only", "--skip-rl2"])
     with pytest.raises(SystemExit):
         culture.main(["--tier", "smoke", "--only", "memseq_in_weights", "--rl2-only"])
+
+
+def test_goalseq_view_size_reaches_the_env(monkeypatch):
+    _, culture = _modules()
+    assert culture.TIERS["gs300k"].gs_view_size == 3  # the paper's 3x3
+    wide = culture.TIERS["gs300k_view5"]
+    assert wide.gs_view_size == 5
+    same = {f.name for f in dataclasses.fields(wide)} - {"gs_view_size"}
+    assert all(getattr(wide, k) == getattr(culture.TIERS["gs300k"], k) for k in same)
+    seen = []
+
+    def spy(env_id, kwargs, *args, **kw):
+        seen.append(dict(kwargs))
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(culture.C, "in_weights_generations", spy)
+    import pytest
+
+    with pytest.raises(RuntimeError, match="stop"):
+        culture.goalseq_in_weights(wide, 0)
+    assert seen == [{"preset": "in_weights", "view_size": 5}]
