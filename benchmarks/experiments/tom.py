@@ -1,7 +1,10 @@
 """Machine theory of mind (Rabinowitz et al. 2018) and ToM-conditioned agents in the suite.
 
 The experiments call the runners of ``benchmarks/tom_reproduce.py`` (runnable on its own,
-also for other alphas: ``tom_reproduce.py random --alphas 0.1 1``).
+also for any alpha and e_char width: ``tom_reproduce.py random --alphas 0.1 1 --char-dim 8``).
+``tomnet_random_agents`` checks the Sec. 3.1 observer as published (e_char in R^2) on
+S(0.01) and S(3); ``tomnet_random_agents_other_alphas`` checks the paper's other species
+with an 8-D e_char (``OTHER_ALPHAS_CHAR_DIM`` says why).
 
 Tolerances (the spec leaves them to us, agents §1.10): the ToMnet's mean probability
 on the true action must lie within 0.03 of the Bayes-optimal observer (spec §1.8 closed
