@@ -31,14 +31,19 @@ def test_tom_runners_at_a_tiny_budget(tmp_path, load_benchmark):
         assert Path(plot).exists()
 
 
-def test_steps_option_overrides_the_tiers_minibatches(tmp_path, load_benchmark):
-    bench = load_benchmark("tom_reproduce")
+def _tiny_random_budget(bench) -> None:
+    """The fast tier's random-agent runs cut to a few minibatches and samples."""
     bench.BUDGETS["fast"] = {
         **bench.BUDGETS["fast"],
         "random": dict(steps=2, batch_size=4, lr=1e-3),
         "random_eval_size": 16,
         "chunk": 8,
     }
+
+
+def test_steps_option_overrides_the_tiers_minibatches(tmp_path, load_benchmark):
+    bench = load_benchmark("tom_reproduce")
+    _tiny_random_budget(bench)
     bench.main(["random", "--alphas", "0.5", "--steps", "3", "--out", str(tmp_path)])
     assert bench.BUDGETS["fast"]["random"] == dict(steps=3, batch_size=4, lr=1e-3)
     res = json.loads((tmp_path / "random_results.json").read_text())
@@ -75,12 +80,7 @@ def test_false_belief_observers_in_two_processes_give_the_same_numbers(tmp_path,
 
 def test_char_dim_option_widens_the_random_agents_embedding(tmp_path, load_benchmark):
     bench = load_benchmark("tom_reproduce")
-    bench.BUDGETS["fast"] = {
-        **bench.BUDGETS["fast"],
-        "random": dict(steps=2, batch_size=4, lr=1e-3),
-        "random_eval_size": 16,
-        "chunk": 8,
-    }
+    _tiny_random_budget(bench)
     bench.main(["random", "--alphas", "0.5", "--char-dim", "8", "--out", str(tmp_path)])
     from training.tom import load_tomnet
 
