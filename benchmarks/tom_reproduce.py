@@ -420,9 +420,14 @@ def run_false_belief(
     observers = ("sighted", "full")
     args = [(obs, budget, seed, out, oracle_character) for obs in observers]
     if jobs > 1:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=min(jobs, len(observers))) as pool:
+        # forked workers inherit this module as loaded (also when it was loaded by path,
+        # under a name a spawned worker could not import), whatever the default method
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with ProcessPoolExecutor(min(jobs, len(observers)), mp_context=ctx) as pool:
             done = list(pool.map(_train_false_belief_observer, *zip(*args)))
     else:
         done = [_train_false_belief_observer(*a) for a in args]

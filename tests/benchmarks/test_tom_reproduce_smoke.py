@@ -58,7 +58,20 @@ def test_steps_option_overrides_the_tiers_minibatches(tmp_path, load_benchmark):
     assert bench.BUDGETS["fast"]["goal"] == dict(steps=6, batch_size=4, lr=1e-3, warmup_steps=3)
 
 
-def test_false_belief_observers_in_two_processes_give_the_same_numbers(tmp_path, load_benchmark):
+@pytest.fixture
+def spawn_by_default():
+    """Make "spawn" the default start method (as some libraries do), then restore it."""
+    import multiprocessing
+
+    before = multiprocessing.get_start_method(allow_none=True)
+    multiprocessing.set_start_method("spawn", force=True)
+    yield
+    multiprocessing.set_start_method(before, force=True)
+
+
+def test_false_belief_observers_in_two_processes_give_the_same_numbers(
+    tmp_path, load_benchmark, spawn_by_default
+):
     bench = load_benchmark("tom_reproduce")
     bench.BUDGETS["fast"] = {
         **bench.BUDGETS["fast"],
