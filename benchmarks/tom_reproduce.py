@@ -376,9 +376,7 @@ def agents_own_divergence(obs: str, size: int, seed: int, swap_steps=(1, 4)) -> 
         played.append(run_episodes(sim, species, agents, np.random.default_rng([seed, 2])))
     plain, swapped = played
     # one swap per episode, so the objects' cells at the end are those after it
-    pref = sim.preferred_object
-    offset = (sim.swap_pair[:, 1] - sim.swap_pair[:, 0] - 1) % sim.num_objects
-    other = (pref + 1 + offset) % sim.num_objects
+    pref, other = sim.swap_pair[:, 0], sim.swap_pair[:, 1]  # the pair swapped
     rows = np.arange(size)
     keep = swapped.swap_time > 0
     start = np.where(keep, swapped.swap_time, 0)

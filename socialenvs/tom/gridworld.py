@@ -231,6 +231,8 @@ class TomGridworld(Sim):
         self.object_rewards[:, 0] = 1.0
         self.consumed = np.full(B, -1, dtype=np.int64)
         self.swap_step = np.full(B, -1, dtype=np.int64)
+        # the two objects of this episode's swap (with ``swap_preferred``, set to the pair
+        # actually swapped when the swap happens)
         self.swap_pair = np.zeros((B, 2), dtype=np.int64)
         self.swapped = np.zeros(B, dtype=bool)
 
@@ -439,6 +441,7 @@ class TomGridworld(Sim):
                 offset = (second - first - 1) % K
                 first = self.preferred_object[swap]
                 second = (first + 1 + offset) % K
+                self.swap_pair[swap] = np.stack([first, second], axis=-1)  # what was swapped
             self.swap_objects(swap, first, second)
         self._update_belief(self._all)
         return rewards[:, None].astype(np.float32), eaten[:, None].copy()

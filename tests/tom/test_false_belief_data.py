@@ -33,6 +33,8 @@ def test_swap_preferred_always_moves_the_preferred_object():
     # the partner is spread over the three other objects
     partner = (moved & (np.arange(4)[None] != pref[:, None])).argmax(1)
     assert (partner != pref).all() and len(np.unique(partner)) == 4
+    # the sim records the pair it swapped
+    np.testing.assert_array_equal(sim.swap_pair, np.stack([pref, partner], -1))
 
 
 def test_uniform_swaps_move_the_preferred_object_only_sometimes():
