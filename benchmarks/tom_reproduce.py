@@ -69,6 +69,10 @@ from training.tom import (  # noqa: E402
 )
 
 N_VALUES = (0, 1, 5, 10)
+# the sighted agents' window in the false-belief test (spec agents §1.3: 5x5, unverified)
+# and how far from the agent it reaches (a swap is "inside" within this distance)
+WINDOW = 5
+REACH = WINDOW // 2
 BUDGETS = {
     "fast": {
         "random": dict(steps=12_000, batch_size=32, lr=2e-3, lr_end_factor=0.05),
@@ -248,7 +252,7 @@ def _false_belief_data(
             swap_prob=swap_prob,
             swap_steps=budget.get("fb_swap_steps", (1, 4)),
             swap_preferred=True,
-            window_size=5,
+            window_size=WINDOW,
         ),
         query_steps=query_steps,
         seed=seed,
@@ -305,19 +309,19 @@ def _train_false_belief_observer(
                 "js_sr": float(fb["js_sr"][m].mean()),
                 "n": int(m.sum()),
             }
-    inside = fb["distance"] <= 2
+    kinds = by_swap_kind(fb)
     # the same swaps in the agents' own episodes: what an ideal observer would predict
     own = agents_own_divergence(obs, 4 * budget["eval_size"], seed + 7919)
     return {
-        "by_kind": by_swap_kind(fb),
+        "by_kind": kinds,
         "agents_own_by_kind": by_swap_kind(own),
         "by_distance": by_d,
-        "js_inside": float(fb["js_action"][inside].mean()),
-        "js_outside": float(fb["js_action"][~inside].mean()),
-        "js_sr_inside": float(fb["js_sr"][inside].mean()),
-        "js_sr_outside": float(fb["js_sr"][~inside].mean()),
-        "n_inside": int(inside.sum()),
-        "n_outside": int((~inside).sum()),
+        "js_inside": kinds["inside"]["js_action"],
+        "js_outside": kinds["outside"]["js_action"],
+        "js_sr_inside": kinds["inside"]["js_sr"],
+        "js_sr_outside": kinds["outside"]["js_sr"],
+        "n_inside": kinds["inside"]["n"],
+        "n_outside": kinds["outside"]["n"],
         "consumption_accuracy": consumption,
         "train_queries_after_swap": post_swap,
         "train_seconds": time.time() - t0,
@@ -329,9 +333,9 @@ def by_swap_kind(fb: dict) -> dict:
     """Mean divergences of ``false_belief_divergence`` (or ``agents_own_divergence``)
     results by what a sighted agent sees of the swap: its preferred object leaving the
     window (it then loses track of it), entering it, both cells in view, or neither."""
-    inside = fb["distance"] <= 2
-    leaves = (fb["preferred_distance"] <= 2) & (fb["other_distance"] > 2)
-    enters = (fb["preferred_distance"] > 2) & (fb["other_distance"] <= 2)
+    inside = fb["distance"] <= REACH
+    pref_in, other_in = fb["preferred_distance"] <= REACH, fb["other_distance"] <= REACH
+    leaves, enters = pref_in & ~other_in, ~pref_in & other_in
     kinds = {
         "leaves_view": leaves,
         "enters_view": enters,
@@ -366,7 +370,7 @@ def agents_own_divergence(obs: str, size: int, seed: int, swap_steps=(1, 4)) -> 
         observability=obs,
         swap_steps=tuple(swap_steps),
         swap_preferred=True,
-        window_size=5,
+        window_size=WINDOW,
     )
     agents = species.sample_agents(np.random.default_rng([seed, 1]), size)
     played = []
@@ -439,7 +443,7 @@ def run_false_belief(
         for ax, key in zip(axes, ("js_action", "js_sr")):
             ax.plot(ds_, [r["by_distance"][d][key] for d in ds_], "o-", label=f"{obs} agents")
     for ax, what in zip(axes, ("next-action prediction", "SR prediction (gamma 0.99)")):
-        ax.axvline(2.5, color="grey", ls=":", label="edge of the 5x5 window")
+        ax.axvline(REACH + 0.5, color="grey", ls=":", label=f"edge of the {WINDOW}x{WINDOW} window")
         ax.set_xlabel("swap distance from agent (Chebyshev)")
         ax.set_ylabel(f"D_JS({what})")
         ax.legend(fontsize=7)
