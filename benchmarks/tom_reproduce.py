@@ -363,7 +363,8 @@ def agents_own_divergence(obs: str, size: int, seed: int, swap_steps=(1, 4)) -> 
     agree up to the swap. For each copy whose swap happened, the JS divergence between
     the two realised successor representations (gamma 0.99) from the swap step on, and
     the Chebyshev distances from the agent to the cell its preferred object left and to
-    the one it moved to. Deterministic agents up to ties, so one pair per copy."""
+    the one it moved to, and whether the agent's first action after the swap is the one
+    it took without it. Deterministic agents up to ties, so one pair per copy."""
     species = GoalDirectedSpecies(0.01)
     kwargs = dict(
         species.env_kwargs,
@@ -393,8 +394,10 @@ def agents_own_divergence(obs: str, size: int, seed: int, swap_steps=(1, 4)) -> 
     js = js_divergence(sr[0].reshape(size, -1), sr[1].reshape(size, -1))
     d_left = np.abs(left - agent).max(1)
     d_entered = np.abs(entered - agent).max(1)
+    act = np.minimum(start, plain.actions.shape[1] - 1)
     return {
         "js_sr": js[keep],
+        "same_next_action": (plain.actions[rows, act] == swapped.actions[rows, act])[keep],
         "preferred_distance": d_left[keep],
         "other_distance": d_entered[keep],
         "distance": np.minimum(d_left, d_entered)[keep],
@@ -402,7 +405,12 @@ def agents_own_divergence(obs: str, size: int, seed: int, swap_steps=(1, 4)) -> 
 
 
 def run_false_belief(
-    tier: str, seed: int, out: str, oracle_character: bool = False, jobs: int = 1
+    tier: str,
+    seed: int,
+    out: str,
+    oracle_character: bool = False,
+    jobs: int = 1,
+    observers=("sighted", "full"),
 ) -> dict:
     """Sec. 3.4: JS divergence of predictions after a swap, by distance, sighted vs full.
 
@@ -416,10 +424,12 @@ def run_false_belief(
     ``fb_swap_steps``; the query state is edited to swap the preferred object (as a swap
     at that step would show it) and the predictions with and without it are compared.
     ``jobs=2`` trains the two observers in two processes; each seeds itself, so the
-    numbers do not depend on ``jobs``.
+    numbers do not depend on ``jobs`` (nor on which ``observers`` are trained).
     """
     budget = BUDGETS[tier]
-    observers = ("sighted", "full")
+    observers = tuple(observers)
+    if not observers or set(observers) - {"sighted", "full"}:
+        raise ValueError(f"observers={observers!r}; allowed: 'sighted', 'full' or both")
     args = [(obs, budget, seed, out, oracle_character) for obs in observers]
     if jobs > 1:
         import multiprocessing
@@ -437,7 +447,7 @@ def run_false_belief(
     results["oracle_character"] = oracle_character
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for obs in ("sighted", "full"):
+    for obs in observers:
         r = results[obs]
         ds_ = sorted(r["by_distance"])
         for ax, key in zip(axes, ("js_action", "js_sr")):
@@ -492,6 +502,13 @@ def main(argv=None) -> None:
         help="false_belief: train the sighted and the fully observing observers in this "
         "many processes (1 or 2; same numbers either way)",
     )
+    p.add_argument(
+        "--observers",
+        nargs="+",
+        choices=["sighted", "full"],
+        default=["sighted", "full"],
+        help="false_belief: the observers to train (each gives the same numbers alone)",
+    )
     args = p.parse_args(argv)
     if args.jobs < 1:
         raise ValueError(f"--jobs {args.jobs!r} must be a positive number of processes")
@@ -517,7 +534,9 @@ def main(argv=None) -> None:
     elif args.what == "goal":
         res = run_goal(args.tier, args.seed, args.out)
     else:
-        res = run_false_belief(args.tier, args.seed, args.out, args.oracle_character, args.jobs)
+        res = run_false_belief(
+            args.tier, args.seed, args.out, args.oracle_character, args.jobs, args.observers
+        )
     res["command"] = " ".join(["python", "benchmarks/tom_reproduce.py", *(argv or sys.argv[1:])])
     with open(os.path.join(args.out, f"{args.what}_results.json"), "w") as f:
         json.dump(res, f, indent=2, default=float)

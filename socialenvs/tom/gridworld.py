@@ -26,7 +26,11 @@ What the agent sees of the objects depends on ``observability`` (Sec. 3.3-3.4):
   ``window_size x window_size`` window centred on itself. Its object planes show its
   **belief**: objects where it last saw them. An object seen in the window updates the
   belief; an object missing from its believed cell while that cell is in view is
-  dropped from the belief. A swap outside the window therefore leaves a false belief;
+  believed where the object now seen in that cell was believed before (a swap
+  exchanges two objects, and the agent knows it: ``swap_inference``, our choice), or
+  dropped from the belief (unknown) when no such object is seen or with
+  ``swap_inference=False``. A swap outside the window therefore leaves a false belief,
+  and one with either cell in view is seen;
 * ``"blind"``: no object planes (all zero) and no subgoal plane after the first step.
 
 The ToMnet observer always sees the true state (:meth:`TomGridworld.observer_state`).
@@ -76,7 +80,7 @@ paper's uniform placement).
 ``subgoal_reward`` (1.0), ``move_cost`` (0.01), ``wall_cost`` (0.05),
 ``timeout_penalty`` (0.0), ``preferences`` (``"one_hot"``), ``observe_preference``
 (False), ``swap_prob`` (0.0), ``swap_steps`` ((1, 10)), ``swap_preferred`` (False),
-``min_start_distance`` (5).
+``min_start_distance`` (5), ``swap_inference`` (True).
 
 ### Version history
 
@@ -149,6 +153,11 @@ class TomGridworldConfig:
     min_start_distance: int = 5
     """Objects and subgoal start at least this Manhattan distance from the agent (0: the
     paper's uniform placement)."""
+    swap_inference: bool = True
+    """Sighted agents know that objects move only by exchanges: an object seen arriving
+    in the cell where another was believed came from its own believed cell, so the one
+    it replaced is now believed there (our choice; False drops the replaced object from
+    the belief, the rule of the runs in docs/tom.md before this flag)."""
 
     PRESETS = {
         "random_agents": {},
@@ -323,11 +332,26 @@ class TomGridworld(Sim):
     def _update_belief(self, idx: np.ndarray) -> None:
         if self.config.observability != "sighted" or idx.size == 0:
             return
-        seen = self.in_window(self.obj_pos[idx], idx)  # [b, K]
-        belief = self.belief_pos[idx]
-        stale = self.in_window(belief, idx) & (belief >= 0).all(-1) & ~seen
-        belief = np.where(seen[..., None], self.obj_pos[idx], belief)
+        true, old = self.obj_pos[idx], self.belief_pos[idx]  # [b, K, 2]
+        seen = self.in_window(true, idx)  # [b, K]
+        known = (old >= 0).all(-1)
+        stale = self.in_window(old, idx) & known & ~seen  # believed in view, not there
+        belief = np.where(seen[..., None], true, old)
         belief[stale] = -1
+        if self.config.swap_inference and stale.any():
+            # object k seen arriving at the cell where j was believed came from k's old
+            # cell, and j went there (objects move only by exchanges); only when that
+            # old cell is out of view (j is not seen anywhere)
+            moved = seen & known & (old != true).any(-1) & ~self.in_window(old, idx)
+            arrived = (
+                stale[:, :, None]
+                & moved[:, None, :]
+                & (true[:, None, :, :] == old[:, :, None, :]).all(-1)
+            )  # [b, j, k]
+            found = arrived.any(-1)
+            source = arrived.argmax(-1)  # k for each j
+            rows = np.arange(len(idx))[:, None]
+            belief[found] = old[rows, source][found]
         self.belief_pos[idx] = belief
 
     def _draw_walls(self, idx: np.ndarray) -> None:

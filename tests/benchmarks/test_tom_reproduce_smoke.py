@@ -75,18 +75,22 @@ def test_false_belief_observers_in_two_processes_give_the_same_numbers(
     bench = load_benchmark("tom_reproduce")
     bench.BUDGETS["fast"] = {
         **bench.BUDGETS["fast"],
-        "false_belief": dict(steps=3, batch_size=4, lr=1e-3, warmup_steps=1),
+        "false_belief": dict(steps=3, batch_size=8, lr=1e-3, warmup_steps=1),
         "channels": 4,
         "eval_size": 24,
         "chunk": 8,
     }
     one = bench.run_false_belief("fast", 3, str(tmp_path / "one"))
     two = bench.run_false_belief("fast", 3, str(tmp_path / "two"), jobs=2)
-    for obs in ("sighted", "full"):
+    alone = bench.run_false_belief("fast", 3, str(tmp_path / "alone"), observers=["sighted"])
+    assert "full" not in alone
+    for obs, run in (("sighted", two), ("full", two), ("sighted", alone)):
         for key in ("js_inside", "js_outside", "js_sr_inside", "js_sr_outside"):
-            assert two[obs][key] == one[obs][key], (obs, key)
-        assert two[obs]["final_loss"]["loss"] == one[obs]["final_loss"]["loss"]
+            assert run[obs][key] == one[obs][key], (obs, key)
+        assert run[obs]["final_loss"]["loss"] == one[obs]["final_loss"]["loss"]
     assert one["sighted"]["js_sr_outside"] != one["full"]["js_sr_outside"]
+    with pytest.raises(ValueError, match="observers"):
+        bench.run_false_belief("fast", 3, str(tmp_path), observers=["blind"])
     with pytest.raises(ValueError, match="--jobs 0"):
         bench.main(["false_belief", "--jobs", "0", "--out", str(tmp_path)])
 

@@ -98,10 +98,21 @@ def test_swap_event_and_sighted_false_belief():
     assert obs[1, 9, 2] == 1 and obs[9, 9, 3] == 1  # the agent's (false) picture
     assert sim.observer_state()[0, 1, 9, 3] == 1  # the observer sees the truth
     # a swap involving a cell in view is seen: the object that arrives is believed
-    # where it is, the one that left is no longer believed to be there (unknown)
+    # where it is, and the one that left where the arriving one was believed before
     sim.swap_objects(np.array([0]), np.array([0]), np.array([3]))
-    assert tuple(sim.belief_pos[0, 0]) == (-1, -1)
+    assert tuple(sim.belief_pos[0, 0]) == (9, 1) == tuple(sim.obj_pos[0, 0])
     assert tuple(sim.belief_pos[0, 3]) == (5, 6)
+    # the inference is built on the belief: object 1, falsely believed at (1, 9),
+    # arrives in view, so object 3 is believed at (1, 9) (it went to (9, 9))
+    sim.swap_objects(np.array([0]), np.array([3]), np.array([1]))
+    assert tuple(sim.belief_pos[0, 1]) == (5, 6)
+    assert tuple(sim.belief_pos[0, 3]) == (1, 9) and tuple(sim.obj_pos[0, 3]) == (9, 9)
+    # without the inference the object that left is no longer believed anywhere
+    forget = _open_world(observability="sighted", window_size=5, swap_inference=False)
+    _place(forget, (5, 5), [(5, 6), (1, 9), (9, 9), (9, 1)])
+    forget.swap_objects(np.array([0]), np.array([0]), np.array([3]))
+    assert tuple(forget.belief_pos[0, 0]) == (-1, -1)
+    assert tuple(forget.belief_pos[0, 3]) == (5, 6)
     # full observability always shows the truth
     full = _open_world()
     _place(full, (5, 5), [(5, 6), (1, 9), (9, 9), (9, 1)])
