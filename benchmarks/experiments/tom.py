@@ -225,7 +225,8 @@ register(
                 source="Sec. 3.4 (successor representation)",
             ),
         ],
-        description="Sighted (5x5 window, belief from what they saw) vs fully observing "
+        description="Sighted (5x5 window, belief from what they saw; a swap with a cell in view is "
+        "understood, swap_inference) vs fully observing "
         "value-iteration agents whose preferred object swaps with another in the current "
         "episode (p = 0.5, steps 1-4; past episodes swap-free); JS divergence of the "
         "ToMnet's next-action and SR predictions with vs without a swap of the preferred "
