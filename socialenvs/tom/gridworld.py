@@ -334,15 +334,15 @@ class TomGridworld(Sim):
             return
         true, old = self.obj_pos[idx], self.belief_pos[idx]  # [b, K, 2]
         seen = self.in_window(true, idx)  # [b, K]
-        known = (old >= 0).all(-1)
-        stale = self.in_window(old, idx) & known & ~seen  # believed in view, not there
+        known, old_in_view = (old >= 0).all(-1), self.in_window(old, idx)
+        stale = old_in_view & known & ~seen  # believed in view, not there
         belief = np.where(seen[..., None], true, old)
         belief[stale] = -1
         if self.config.swap_inference and stale.any():
             # object k seen arriving at the cell where j was believed came from k's old
             # cell, and j went there (objects move only by exchanges); only when that
             # old cell is out of view (j is not seen anywhere)
-            moved = seen & known & (old != true).any(-1) & ~self.in_window(old, idx)
+            moved = seen & known & (old != true).any(-1) & ~old_in_view
             arrived = (
                 stale[:, :, None]
                 & moved[:, None, :]
