@@ -404,13 +404,17 @@ def agents_own_divergence(obs: str, size: int, seed: int, swap_steps=(1, 4)) -> 
     }
 
 
+#: the false-belief observers, one per observability of the agents they watch
+FB_OBSERVERS = ("sighted", "full")
+
+
 def run_false_belief(
     tier: str,
     seed: int,
     out: str,
     oracle_character: bool = False,
     jobs: int = 1,
-    observers=("sighted", "full"),
+    observers=FB_OBSERVERS,
 ) -> dict:
     """Sec. 3.4: JS divergence of predictions after a swap, by distance, sighted vs full.
 
@@ -428,8 +432,8 @@ def run_false_belief(
     """
     budget = BUDGETS[tier]
     observers = tuple(observers)
-    if not observers or set(observers) - {"sighted", "full"}:
-        raise ValueError(f"observers={observers!r}; allowed: 'sighted', 'full' or both")
+    if not observers or set(observers) - set(FB_OBSERVERS):
+        raise ValueError(f"observers={observers!r}; allowed: some of {FB_OBSERVERS}")
     args = [(obs, budget, seed, out, oracle_character) for obs in observers]
     if jobs > 1:
         import multiprocessing
@@ -505,8 +509,8 @@ def main(argv=None) -> None:
     p.add_argument(
         "--observers",
         nargs="+",
-        choices=["sighted", "full"],
-        default=["sighted", "full"],
+        choices=FB_OBSERVERS,
+        default=list(FB_OBSERVERS),
         help="false_belief: the observers to train (each gives the same numbers alone)",
     )
     args = p.parse_args(argv)
