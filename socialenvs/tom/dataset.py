@@ -165,6 +165,11 @@ class TomDataset:
         query_steps: ``(lo, hi)``: draw query times uniformly from ``lo..hi`` (clipped to
             the episode) instead of from the whole current episode, e.g. around the
             swap steps of the false-belief test.
+        swap_query_share: the share of current episodes with a swap that are queried
+            at the very step the swap shows (the situation the false-belief test edits
+            in: the objects have just moved, the agent acts next); the others keep the
+            query time above (default 0). Our option; the paper does not say how its
+            query times were drawn.
         past_swaps: whether past episodes may have swap events too (the gridworld's
             ``swap_prob``). ``False`` keeps swaps to the current episode: the pasts then
             show where the agent goes when nothing moves (what the character net reads),
@@ -182,6 +187,7 @@ class TomDataset:
         episode_steps: int | None = None,
         sr_discounts: tuple[float, ...] = SR_DISCOUNTS,
         query_steps: tuple[int, int] | None = None,
+        swap_query_share: float = 0.0,
         past_swaps: bool = True,
         seed: int = 0,
     ):
@@ -202,6 +208,9 @@ class TomDataset:
                 raise ValueError(f"query_steps={query_steps!r} must be (lo, hi) with 0 <= lo <= hi")
             query_steps = (lo, hi)
         self.query_steps = query_steps
+        if not 0.0 <= float(swap_query_share) <= 1.0:
+            raise ValueError(f"swap_query_share={swap_query_share!r} must be in [0, 1]")
+        self.swap_query_share = float(swap_query_share)
         self.past_swaps = bool(past_swaps)
         self.seed = int(seed)
         probe = TomGridworld(num_envs=1, **self.env_kwargs)
@@ -273,6 +282,10 @@ class TomDataset:
         else:
             lo, hi = self.query_steps
             t_q = np.minimum(lo + (u * (hi - lo + 1)).astype(np.int64), length - 1)
+        if self.swap_query_share > 0.0:  # drawn only here: other configs keep their data
+            seen = (cur.swap_time >= 0) & (cur.swap_time < length)
+            pick = seen & (rng.random(S) < self.swap_query_share)
+            t_q = np.where(pick, cur.swap_time, t_q)
         rows = np.arange(S)
         current_mask = np.arange(T)[None, :] < t_q[:, None]
         consumption = np.zeros((S, self.num_objects), dtype=np.float32)

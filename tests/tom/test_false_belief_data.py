@@ -99,6 +99,29 @@ def test_oracle_character_diagnostic_reads_the_true_preference(load_benchmark):
     assert not torch.allclose(out.consumption_logits, other.consumption_logits)
 
 
+def test_swap_query_share_queries_swapped_episodes_at_the_swap_step():
+    env = dict(swap_prob=1.0, swap_steps=(2, 3), swap_preferred=True, observability="full")
+    common = dict(n_past_max=1, seed=4)
+    base = TomDataset(GoalDirectedSpecies(0.01), env, **common).batch(256, index=1)
+    every = TomDataset(GoalDirectedSpecies(0.01), env, swap_query_share=1.0, **common)
+    b = every.batch(256, index=1)
+    # the same episodes: only the query times move
+    np.testing.assert_array_equal(b.target_consumption, base.target_consumption)
+    np.testing.assert_array_equal(b.labels, base.labels)
+    np.testing.assert_array_equal(b.past_states, base.past_states)
+    # every episode whose swap showed is queried at its swap step (2 or 3): the query
+    # state shows the swap, the prefix does not
+    shown = b.current_swapped
+    assert shown.mean() > 0.8
+    assert set(np.unique(b.query_time[shown])) <= {2, 3}
+    assert (b.query_time[shown] != base.query_time[shown]).any()
+    # the default (0) leaves the draws as they were: same data with and without the option
+    zero = TomDataset(GoalDirectedSpecies(0.01), env, swap_query_share=0.0, **common)
+    np.testing.assert_array_equal(zero.batch(256, index=1).query_time, base.query_time)
+    with pytest.raises(ValueError, match="swap_query_share"):
+        TomDataset(GoalDirectedSpecies(0.01), env, swap_query_share=1.5)
+
+
 def test_past_swaps_off_keeps_swaps_to_the_current_episode():
     env = dict(swap_prob=1.0, swap_steps=(1, 2), swap_preferred=True, observability="sighted")
     common = dict(n_past_max=3, query_steps=(4, 6), seed=5)
