@@ -3,7 +3,7 @@
     python benchmarks/tom_reproduce.py random --alphas 0.01 3 --tier fast
     python benchmarks/tom_reproduce.py random --alphas 0.1 1 --tier full
     python benchmarks/tom_reproduce.py goal --tier fast
-    python benchmarks/tom_reproduce.py false_belief --tier fast
+    python benchmarks/tom_reproduce.py false_belief --tier fast --jobs 2
 
 ``random``: a Sec. 3.1 ToMnet per alpha trained on random agents ``S(alpha)``; the mean
 probability it puts on the true action at ``N_past`` in {0, 1, 5, 10} against the
@@ -17,12 +17,14 @@ swap's distance from the agent. ToM-conditioned agents (item 4 of the ToM work) 
 ``benchmarks/tom_conditioned.py``.
 
 Budgets (minibatches x batch): fast random 12,000 x 32 (lr 2e-3 decaying linearly to
-1e-4); goal 3000 x 16 (no mental net; the first 1200 on the consumption loss alone) and
-false belief 5000 x 16 (mental net; the first 1000 on the consumption loss alone, drawn
-from swap-free episodes; swaps of the preferred object at steps 1-4 of the current
-episode only, training queries at any step), both on whole past trajectories with
-8-channel nets at lr 1e-3 decaying to 1e-4 (the warm-up is our choice, see
-``training.tom.ToMTrainConfig.warmup_steps``); full: the paper's 40k x 16 at lr 1e-4
+1e-4); goal 3000 x 16 (no mental net; the first 1200 on the consumption loss alone, lr
+1e-3 decaying to 1e-4) and false belief 8000 x 16 (mental net; the first 1000 on the
+consumption loss alone, drawn from swap-free episodes; swaps of the preferred object at
+steps 1-4 of the current episode only; half the swapped episodes queried at the swap
+step, the other queries at any step; lr 2e-3 decaying to 2e-4), both on whole past
+trajectories with 8-channel nets (the warm-up and the query mixture are our choices, see
+``training.tom.ToMTrainConfig.warmup_steps`` and
+``socialenvs.tom.dataset.TomDataset``); full: the paper's 40k x 16 at lr 1e-4
 (spec agents §1.4) with 32-channel nets, mental nets, single-snapshot pasts (Fig. 5)
 and a 16k-minibatch warm-up.
 ``false_belief --oracle-character`` is a diagnostic: the character net is replaced by
@@ -78,7 +80,7 @@ BUDGETS = {
         "random": dict(steps=12_000, batch_size=32, lr=2e-3, lr_end_factor=0.05),
         "goal": dict(steps=3000, batch_size=16, lr=1e-3, lr_end_factor=0.1, warmup_steps=1200),
         "false_belief": dict(
-            steps=5000, batch_size=16, lr=1e-3, lr_end_factor=0.1, warmup_steps=1000
+            steps=8000, batch_size=16, lr=2e-3, lr_end_factor=0.1, warmup_steps=1000
         ),
         "channels": 8,
         "eval_size": 600,
@@ -88,6 +90,9 @@ BUDGETS = {
         "fb_episode_steps": None,
         "fb_past_mode": "trajectory",
         "fb_query_steps": None,
+        # half the swapped current episodes queried at the swap step (where the
+        # test edits its swaps in); our choice, see TomDataset.swap_query_share
+        "fb_swap_query_share": 0.5,
         "fb_past_swaps": False,
     },
     "full": {
@@ -100,6 +105,7 @@ BUDGETS = {
         "fb_episode_steps": None,
         "fb_swap_steps": (1, 10),
         "fb_query_steps": None,
+        "fb_swap_query_share": 0.5,
         "fb_past_swaps": False,
     },
 }
@@ -274,7 +280,10 @@ def _train_false_belief_observer(
     swap_steps = budget.get("fb_swap_steps", (1, 4))
     q, orc = budget.get("fb_query_steps"), oracle_character
     past_swaps = budget.get("fb_past_swaps", True)
-    ds = _false_belief_data(budget, obs, 0.5, q, seed, orc, past_swaps=past_swaps)
+    share = budget.get("fb_swap_query_share", 0.0)
+    ds = _false_belief_data(
+        budget, obs, 0.5, q, seed, orc, past_swaps=past_swaps, swap_query_share=share
+    )
     test = _false_belief_data(budget, obs, 0.0, swap_steps, seed + 7919, orc)
     net = model_for(ds, channels=budget["channels"], char_lstm_size=budget["channels"] * 2)
     if oracle_character:
@@ -489,6 +498,12 @@ def main(argv=None) -> None:
         "loss warm-up are stretched to them)",
     )
     p.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="initial learning rate instead of the tier's (it decays by the tier's factor)",
+    )
+    p.add_argument(
         "--oracle-character",
         action="store_true",
         help="false_belief diagnostic: replace the character net by the true preference",
@@ -531,6 +546,11 @@ def main(argv=None) -> None:
         if train.get("warmup_steps"):
             train["warmup_steps"] = train["warmup_steps"] * args.steps // budget[args.what]["steps"]
         BUDGETS[args.tier] = {**budget, args.what: train}
+    if args.lr is not None:
+        if not args.lr > 0:
+            raise ValueError(f"--lr {args.lr!r} must be a positive learning rate")
+        budget = BUDGETS[args.tier]
+        BUDGETS[args.tier] = {**budget, args.what: dict(budget[args.what], lr=args.lr)}
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
     if args.what == "random":

@@ -93,6 +93,8 @@ def test_false_belief_observers_in_two_processes_give_the_same_numbers(
         bench.run_false_belief("fast", 3, str(tmp_path), observers=["blind"])
     with pytest.raises(ValueError, match="--jobs 0"):
         bench.main(["false_belief", "--jobs", "0", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="--lr -0.001"):
+        bench.main(["false_belief", "--lr", "-0.001", "--out", str(tmp_path)])
 
 
 def test_char_dim_option_widens_the_random_agents_embedding(tmp_path, load_benchmark):
