@@ -75,7 +75,7 @@ def _false_belief(ctx: Context) -> dict:
     jobs = min(2, os.cpu_count() or 1)
     res = tom_reproduce.run_false_belief(ctx.tier, ctx.seed, ctx.out_dir, jobs=jobs)
     out = {"plots": res["plots"]}
-    for obs in ("sighted", "full"):
+    for obs in tom_reproduce.FB_OBSERVERS:
         for key in ("js_inside", "js_outside", "js_sr_inside", "js_sr_outside"):
             out[f"{obs}_{key}"] = res[obs][key]
         for n, acc in res[obs]["consumption_accuracy"].items():
