@@ -70,6 +70,23 @@ class ToMTrainConfig:
     find the preference first (``benchmarks/tom_goal_diagnostics.py``, docs/tom.md)."""
     warmup_terms: tuple[str, ...] = ("consumption",)
     """Loss terms trained during the warm-up (of ``agents.tomnet.LOSS_TERMS``)."""
+    warmup_exit_loss: float | None = None
+    """If set, the warm-up lasts at least ``warmup_steps`` minibatches and then goes on
+    until the mean warm-up loss of the last ``warmup_window`` minibatches is below this
+    (the learning rate is held at its ``warmup_steps`` value meanwhile). Our choice, for
+    nets whose character net leaves the consumption plateau at a time that is a matter
+    of chance (docs/tom.md, false belief): e.g. 2.0 against the 2.25 of the prior with
+    4 objects, one eaten per episode (4 x H(0.25))."""
+    warmup_window: int = 100
+    """Minibatches averaged for ``warmup_exit_loss``."""
+    warmup_patience: int | None = None
+    """With ``warmup_exit_loss``: the most minibatches one warm-up attempt lasts (>=
+    ``warmup_steps``; ``None``: no limit). An attempt that reaches it without leaving the
+    plateau re-initialises the net (new seed) and the optimiser and starts again, up to
+    ``warmup_restarts`` times; after the last, training goes on with the whole loss
+    and the rows say so (``warmup_left = 0``)."""
+    warmup_restarts: int = 0
+    """Re-initialisations allowed by ``warmup_patience``."""
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "chunk", "log_every"):
@@ -80,6 +97,28 @@ class ToMTrainConfig:
                 f"warmup_steps={self.warmup_steps!r} is out of range; allowed: 0 to steps - 1"
             )
         self.warmup_terms = check_loss_terms(self.warmup_terms, "warmup_terms")
+        if self.warmup_exit_loss is not None:
+            if int(self.warmup_steps) < 1:
+                raise ValueError(
+                    f"warmup_exit_loss={self.warmup_exit_loss!r} needs warmup_steps >= 1"
+                )
+            if not 1 <= int(self.warmup_window) <= int(self.warmup_steps):
+                raise ValueError(
+                    f"warmup_window={self.warmup_window!r} is out of range; allowed: 1 to "
+                    f"warmup_steps ({self.warmup_steps})"
+                )
+            if self.warmup_patience is not None and self.warmup_patience < self.warmup_steps:
+                raise ValueError(
+                    f"warmup_patience={self.warmup_patience!r} must be >= warmup_steps "
+                    f"({self.warmup_steps}) or None"
+                )
+        if int(self.warmup_restarts) < 0:
+            raise ValueError(f"warmup_restarts={self.warmup_restarts!r} must be >= 0")
+        if self.warmup_restarts and (self.warmup_exit_loss is None or self.warmup_patience is None):
+            raise ValueError(
+                f"warmup_restarts={self.warmup_restarts!r} needs warmup_exit_loss and "
+                "warmup_patience"
+            )
         if not self.lr > 0:
             raise ValueError(f"lr={self.lr!r} must be > 0")
         if not 0 < self.lr_end_factor <= 1:
@@ -107,6 +146,13 @@ def _minibatches(batch: TomBatch, size: int):
         yield {k: v[s : s + size] for k, v in tensors.items()}
 
 
+def _reinitialise(model: torch.nn.Module, seed: int) -> None:
+    torch.manual_seed(seed)
+    for m in model.modules():
+        if m is not model and hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+
+
 def train_tomnet(
     model: ToMNet,
     dataset: TomDataset,
@@ -122,12 +168,24 @@ def train_tomnet(
     (``config.warmup_steps``) come from, if not from ``dataset`` (e.g. the same agents
     without swap events, so that the warm-up's consumption targets are what the agents
     prefer).
+
+    Every row has ``step`` (minibatches trained, every attempt counted), ``attempt``
+    (warm-up attempts restarted before it), ``warm`` (1 while warming up) and
+    ``warmup_left`` (1 once a warm-up with ``warmup_exit_loss`` left the plateau).
+    Without ``warmup_exit_loss`` the run is ``config.steps`` minibatches; with it,
+    ``config.steps`` plus the warm-up's extension and restarted attempts.
     """
+    from collections import deque
+
+    def fresh_optimiser():
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+        schedule = torch.optim.lr_scheduler.LinearLR(
+            opt, 1.0, config.lr_end_factor, total_iters=max(config.steps - 1, 1)
+        )
+        return opt, schedule
+
     torch.manual_seed(config.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-    schedule = torch.optim.lr_scheduler.LinearLR(
-        opt, 1.0, config.lr_end_factor, total_iters=max(config.steps - 1, 1)
-    )
+    opt, schedule = fresh_optimiser()
     if run_dir:
         os.makedirs(run_dir, exist_ok=True)
     logger = RunLogger(run_dir, tensorboard=False) if run_dir else None
@@ -138,33 +196,71 @@ def train_tomnet(
 
         bar = tqdm(total=config.steps, desc="tomnet")
     model.train()
-    step, chunk_index, acc, t0 = 0, 0, [], time.time()
-    while step < config.steps:
-        warm = step < config.warmup_steps
+    W, exit_loss = config.warmup_steps, config.warmup_exit_loss
+    recent: deque = deque(maxlen=config.warmup_window)
+    warm, attempt, left = W > 0, 0, 0
+    step = attempt_step = full_steps = 0
+    full_total = config.steps - W
+    chunk_index, acc, t0 = 0, [], time.time()
+
+    def warm_after_this_step() -> bool:
+        """Advance the warm-up's state after a warm minibatch; False when it ends."""
+        nonlocal attempt, attempt_step, left, opt, schedule
+        if attempt_step < W:
+            return True
+        if exit_loss is None:
+            return False
+        if len(recent) == recent.maxlen and float(np.mean(recent)) < exit_loss:
+            left = 1
+            return False
+        if config.warmup_patience is not None and attempt_step >= config.warmup_patience:
+            if attempt < config.warmup_restarts:
+                attempt += 1
+                attempt_step = 0
+                recent.clear()
+                _reinitialise(model, config.seed + 7919 * attempt)
+                opt, schedule = fresh_optimiser()
+                return True
+            return False
+        return True
+
+    while full_steps < full_total:
         source = warmup_dataset if warm and warmup_dataset is not None else dataset
         batch = source.batch(config.chunk, index=chunk_index)
         chunk_index += 1
+        was_warm = warm
         for mb in _minibatches(batch, config.batch_size):
-            if warm and step >= config.warmup_steps:
+            if was_warm and not warm:
                 break  # the warm-up ended inside this chunk: draw from `dataset` now
             terms = config.warmup_terms if warm else None
             loss, stats = tomnet_loss(model(mb), mb, terms)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            schedule.step()
-            acc.append(stats)
             step += 1
+            attempt_step += 1
+            if warm:
+                if attempt_step <= W:  # the schedule is held while a warm-up is extended
+                    schedule.step()
+                recent.append(float(loss.detach()))
+            else:
+                schedule.step()
+                full_steps += 1
+            stats = dict(stats, attempt=attempt, warm=int(warm), warmup_left=left)
+            acc.append(stats)
             if bar is not None:
                 bar.update(1)
-            if step % config.log_every == 0 or step == config.steps:
+            if warm:
+                warm = warm_after_this_step()
+            if step % config.log_every == 0 or full_steps == full_total:
                 row = {k: float(np.mean([a[k] for a in acc])) for k in acc[0]}
+                row.update(attempt=attempt, warmup_left=left)
                 row.update(step=step, samples=step * config.batch_size, time=time.time() - t0)
                 rows.append(row)
                 if logger is not None:
                     logger.log(row)
                 acc = []
-            if step >= config.steps:
+            if full_steps >= full_total:
                 break
     if bar is not None:
         bar.close()

@@ -220,3 +220,56 @@ def test_saved_tomnet_loads_back_with_the_same_predictions(tmp_path, goal_batch)
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="corrupt"):
         load_tomnet(str(tmp_path / "bad.pt"))
+
+
+def _params(net):
+    return [p.detach().clone() for p in net.parameters()]
+
+
+def test_warmup_exit_loss_extends_restarts_and_otherwise_changes_nothing():
+    ds = TomDataset(GoalDirectedSpecies(), n_past_max=2, seed=0)
+    base = dict(steps=5, batch_size=4, chunk=8, log_every=1, warmup_steps=2)
+
+    def run(**kw):
+        torch.manual_seed(3)
+        net = model_for(ds, channels=4, char_lstm_size=4, mental=False)
+        rows = train_tomnet(net, ds, ToMTrainConfig(**base, **kw))
+        return net, rows
+
+    plain, plain_rows = run()
+    # an exit loss every warm-up beats at once: the same run, minibatch for minibatch
+    easy, easy_rows = run(warmup_exit_loss=1e9, warmup_window=2)
+    for a, b in zip(_params(plain), _params(easy)):
+        assert torch.equal(a, b)
+    assert [r["warm"] for r in easy_rows] == [1, 1, 0, 0, 0]
+    assert easy_rows[-1]["warmup_left"] == 1
+    assert [r["loss"] for r in easy_rows] == [r["loss"] for r in plain_rows]
+    # an exit loss no warm-up reaches: each attempt lasts its patience (3), the net is
+    # re-initialised once, then the 3 minibatches of the whole loss follow
+    hard, rows = run(warmup_exit_loss=0.0, warmup_window=2, warmup_patience=3, warmup_restarts=1)
+    assert [r["attempt"] for r in rows] == [0, 0, 1, 1, 1, 1, 1, 1, 1]
+    assert [r["warm"] for r in rows] == [1] * 6 + [0] * 3
+    assert rows[-1]["step"] == 9 and rows[-1]["warmup_left"] == 0
+    for r in rows[:6]:
+        assert r["loss"] == pytest.approx(r["loss_consumption"], rel=1e-6)
+    # without patience the warm-up would never end: a reachable exit ends it
+    ok, rows = run(warmup_exit_loss=50.0, warmup_window=1)
+    assert rows[-1]["warmup_left"] == 1 and rows[-1]["step"] == 5
+
+
+def test_warmup_exit_options_are_checked():
+    for bad, name in (
+        (dict(warmup_exit_loss=2.0), "warmup_exit_loss"),
+        (dict(warmup_steps=10, warmup_exit_loss=2.0, warmup_window=11), "warmup_window"),
+        (
+            dict(warmup_steps=10, warmup_exit_loss=2.0, warmup_window=5, warmup_patience=9),
+            "warmup_patience",
+        ),
+        (dict(warmup_steps=10, warmup_restarts=1), "warmup_restarts"),
+        (
+            dict(warmup_steps=10, warmup_exit_loss=2.0, warmup_window=5, warmup_restarts=-1),
+            "warmup_restarts",
+        ),
+    ):
+        with pytest.raises(ValueError, match=name):
+            ToMTrainConfig(**bad)
