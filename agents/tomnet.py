@@ -282,6 +282,10 @@ class ToMNet(nn.Module):
         cfg = self.config = config or ToMNetConfig()
         self.character = CharacterNet(cfg)
         self.mental = MentalNet(cfg) if cfg.mental else None
+        self.mental_gate = 1.0
+        """Scales ``e_mental`` on its way into the prediction torso (0: the mental net is
+        not run and the torso reads zeros). A training device (our choice, see
+        ``training.tom.ToMTrainConfig.warmup_mental_off``), not saved; 1 at test time."""
         in_ch = cfg.state_channels + cfg.char_dim + (cfg.channels if cfg.mental else 0)
         ch = cfg.channels
         if cfg.variant == "random":
@@ -328,9 +332,14 @@ class ToMNet(nn.Module):
         parts = [query.permute(0, 3, 1, 2).float(), tile(e_char, H, W)]
         e_mental = None
         if self.mental is not None:
-            e_mental = self.mental(
-                batch["current_states"], batch["current_actions"], batch["current_mask"], e_char
-            )
+            if self.mental_gate == 0:
+                e_mental = torch.zeros(S, self.config.channels, H, W)
+            else:
+                e_mental = self.mental(
+                    batch["current_states"], batch["current_actions"], batch["current_mask"], e_char
+                )
+                if self.mental_gate != 1:
+                    e_mental = e_mental * self.mental_gate
             parts.append(e_mental)
         z = self.torso(torch.cat(parts, 1))
         cons = sr = None

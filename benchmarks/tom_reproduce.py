@@ -95,6 +95,10 @@ BUDGETS = {
             warmup_window=100,
             warmup_patience=1500,
             warmup_restarts=4,
+            # the warm-up without the mental net, which is then faded in over 500
+            # minibatches (our choice; with it on, seed 2 never left the plateau)
+            warmup_mental_off=True,
+            mental_ramp_steps=500,
         ),
         "channels": 8,
         "eval_size": 600,

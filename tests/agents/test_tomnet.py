@@ -273,3 +273,42 @@ def test_warmup_exit_options_are_checked():
     ):
         with pytest.raises(ValueError, match=name):
             ToMTrainConfig(**bad)
+
+
+def test_mental_free_warmup_fades_the_mental_net_in():
+    ds = TomDataset(GoalDirectedSpecies(), n_past_max=2, seed=0)
+    net = model_for(ds, channels=4, char_lstm_size=4)
+    cfg = ToMTrainConfig(
+        steps=6,
+        batch_size=4,
+        chunk=8,
+        log_every=1,
+        warmup_steps=2,
+        warmup_mental_off=True,
+        mental_ramp_steps=2,
+    )
+    seen = []  # (mental gate, did the mental net get a gradient) at each optimiser step
+    orig = torch.optim.Adam.step
+
+    def spy(self, *a, **k):
+        grads = [p.grad is not None for p in net.mental.parameters()]
+        seen.append((net.mental_gate, all(grads)))
+        return orig(self, *a, **k)
+
+    torch.optim.Adam.step = spy
+    try:
+        train_tomnet(net, ds, cfg)
+    finally:
+        torch.optim.Adam.step = orig
+    assert seen == [(0.0, False), (0.0, False), (0.5, True), (1.0, True), (1.0, True), (1.0, True)]
+    assert net.mental_gate == 1.0
+    t = batch_to_tensors(ds.batch(4))
+    with torch.no_grad():
+        on = net(t).action_logits
+        net.mental_gate = 0.0
+        off = net(t).action_logits
+    assert not torch.allclose(on, off)  # the gate reaches the predictions
+    with pytest.raises(ValueError, match="mental_ramp_steps"):
+        ToMTrainConfig(steps=6, warmup_steps=2, warmup_mental_off=True, mental_ramp_steps=4)
+    with pytest.raises(ValueError, match="warmup_mental_off"):
+        ToMTrainConfig(warmup_mental_off=True)
