@@ -20,14 +20,15 @@ Budgets (minibatches x batch): fast random 12,000 x 32 (lr 2e-3 decaying linearl
 1e-4); goal 3000 x 16 (no mental net; the first 1200 on the consumption loss alone, lr
 1e-3 decaying to 1e-4) and false belief 8000 x 16 (mental net; the first 1000 on the
 consumption loss alone, drawn from swap-free episodes, extended until that loss has
-left its prior and restarted from a new initialisation if it has not by 1500; swaps of the preferred object at
-steps 1-4 of the current episode only; half the swapped episodes queried at the swap
+left its prior and restarted from a new initialisation if it has not by 1500, and run
+without the mental net, which is then faded in over 500 minibatches; swaps of the
+preferred object at steps 1-4 of the current episode only; half the swapped episodes queried at the swap
 step, the other queries at any step; lr 2e-3 decaying to 2e-4), both on whole past
 trajectories with 8-channel nets (the warm-up and the query mixture are our choices, see
 ``training.tom.ToMTrainConfig.warmup_steps`` and
 ``socialenvs.tom.dataset.TomDataset``); full: the paper's 40k x 16 at lr 1e-4
 (spec agents §1.4) with 32-channel nets, mental nets, single-snapshot pasts (Fig. 5)
-and a 16k-minibatch warm-up.
+and a 16k-minibatch warm-up (false belief: without the mental net, faded in over 2000).
 ``false_belief --oracle-character`` is a diagnostic: the character net is replaced by
 the agent's true preferred object.
 Writes ``<what>_results.json``, training curves and PNG plots to ``--out``.
@@ -116,7 +117,14 @@ BUDGETS = {
     "full": {
         "random": dict(steps=40_000, batch_size=16, lr=1e-4),
         "goal": dict(steps=40_000, batch_size=16, lr=1e-4, warmup_steps=16_000),
-        "false_belief": dict(steps=40_000, batch_size=16, lr=1e-4, warmup_steps=16_000),
+        "false_belief": dict(
+            steps=40_000,
+            batch_size=16,
+            lr=1e-4,
+            warmup_steps=16_000,
+            warmup_mental_off=True,
+            mental_ramp_steps=2000,
+        ),
         "channels": 32,
         "eval_size": 5000,
         "mental_goal": True,
