@@ -80,6 +80,11 @@ def _false_belief(ctx: Context) -> dict:
             out[f"{obs}_{key}"] = res[obs][key]
         for n, acc in res[obs]["consumption_accuracy"].items():
             out[f"{obs}_consumption_acc_n{n}"] = acc
+        # how long the consumption-only warm-up took to leave its plateau (reported)
+        warm = res[obs]["warmup"]
+        out[f"{obs}_warmup_minibatches"] = warm["minibatches"]
+        out[f"{obs}_warmup_restarts"] = warm["restarts"]
+        out[f"{obs}_warmup_left_plateau"] = float(warm["left_plateau"])
     return out
 
 

@@ -15,7 +15,19 @@ def test_tom_runners_at_a_tiny_budget(tmp_path, load_benchmark):
     bench.BUDGETS["fast"] = {
         "random": tiny,
         "goal": tiny,
-        "false_belief": tiny,
+        # a warm-up that never leaves the plateau: two attempts of 2, then the whole loss
+        "false_belief": dict(
+            steps=6,
+            batch_size=4,
+            lr=1e-3,
+            warmup_steps=2,
+            warmup_exit_loss=0.0,
+            warmup_window=1,
+            warmup_patience=2,
+            warmup_restarts=1,
+            warmup_mental_off=True,
+            mental_ramp_steps=2,
+        ),
         "channels": 4,
         "eval_size": 24,
         "chunk": 8,
@@ -27,6 +39,8 @@ def test_tom_runners_at_a_tiny_budget(tmp_path, load_benchmark):
     assert 0.0 <= goal["embedding_centroid_accuracy"] <= 1.0
     fb = bench.run_false_belief("fast", 0, str(tmp_path))
     assert {"js_inside", "js_outside"} <= set(fb["sighted"])
+    for obs in ("sighted", "full"):
+        assert fb[obs]["warmup"] == {"minibatches": 4, "restarts": 1, "left_plateau": False}
     for plot in res["plots"] + goal["plots"] + fb["plots"]:
         assert Path(plot).exists()
 
