@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -190,7 +191,6 @@ def train_tomnet(
     Without ``warmup_exit_loss`` the run is ``config.steps`` minibatches; with it,
     ``config.steps`` plus the warm-up's extension and restarted attempts.
     """
-    from collections import deque
 
     def fresh_optimiser():
         opt = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -275,7 +275,7 @@ def train_tomnet(
             else:
                 schedule.step()
                 full_steps += 1
-            stats = dict(stats, attempt=attempt, warm=int(warm), warmup_left=left)
+            stats = dict(stats, warm=int(warm))  # share of the row's minibatches warm
             acc.append(stats)
             if bar is not None:
                 bar.update(1)
