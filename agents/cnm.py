@@ -48,10 +48,21 @@ Choices where the sources are silent (documented design):
   the classifier trains on them, so it is always held-out.
 * ``freeze_after`` (env steps; 0 = never) stops classifier training, as the replication's
   classifier-freeze option.
+* ``gate_accuracy`` (0 = off, the default; our addition, not in the paper or the
+  replication): a learner is paid the pseudo-reward only once its own classifier has
+  shown that it can tell the group's sanctions apart, i.e. once the mean of its last
+  ``gate_window`` prequential balanced accuracies (rollouts with both zaps and non-zaps)
+  reaches ``gate_accuracy``; the gate then stays open. Before that the learner is a
+  baseline learner whose classifier watches. Why: a classifier trained on balanced
+  minibatches that cannot yet separate contexts answers P(disapprove) = 0.5 everywhere,
+  so with beta > alpha the motivation starts as a flat tax of ``(alpha - beta) / 2`` on
+  every zap, which removed sanctioning before any pattern could form (docs/norms.md,
+  Allelopathic Harvest diagnosis).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -86,6 +97,11 @@ class CNMConfig:
     """Classifier gradient steps after each rollout."""
     freeze_after: int = 0
     """Stop training the classifier after this many env steps (0: never)."""
+    gate_accuracy: float = 0.0
+    """Pay the pseudo-reward only once the classifier's recent held-out balanced accuracy
+    reaches this (0: from the start, as the paper; see the module doc)."""
+    gate_window: int = 10
+    """Rollouts (with both classes) averaged for ``gate_accuracy``."""
 
     def __post_init__(self) -> None:
         for name in ("alpha", "beta"):
@@ -98,6 +114,10 @@ class CNMConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or v < 2:
                 raise ValueError(f"cnm.{name}={v!r} must be an integer >= 2")
+        if not 0.0 <= self.gate_accuracy <= 1.0:
+            raise ValueError(f"cnm.gate_accuracy={self.gate_accuracy!r} must be in [0, 1]")
+        if not isinstance(self.gate_window, int) or self.gate_window < 1:
+            raise ValueError(f"cnm.gate_window={self.gate_window!r} must be an integer >= 1")
         for name in ("updates_per_rollout", "freeze_after"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 0:
@@ -229,9 +249,25 @@ class NormModel:
         self._y = np.zeros(n, dtype=bool)
         self._next = 0
         self._size = 0
+        self.recent_accuracy: deque[float] = deque(maxlen=self.config.gate_window)
+        self.gate_open = self.config.gate_accuracy <= 0.0
 
     def __len__(self) -> int:
         return self._size
+
+    def record_accuracy(self, accuracy: float) -> None:
+        """Note a held-out balanced accuracy (``nan``: skipped); opens the gate for good
+        once the last ``gate_window`` of them average ``gate_accuracy`` or more."""
+        if not np.isfinite(accuracy):
+            return
+        self.recent_accuracy.append(float(accuracy))
+        cfg = self.config
+        if (
+            not self.gate_open
+            and len(self.recent_accuracy) == cfg.gate_window
+            and np.mean(self.recent_accuracy) >= cfg.gate_accuracy
+        ):
+            self.gate_open = True
 
     def observe(self, features: np.ndarray, labels: np.ndarray) -> None:
         """Add samples to the ring buffer (oldest overwritten first)."""
@@ -282,11 +318,17 @@ class NormModel:
         return {
             "classifier": self.classifier.state_dict(),
             "optimizer": self.optimizer.state_dict(),
+            "recent_accuracy": list(self.recent_accuracy),
+            "gate_open": self.gate_open,
         }
 
     def load_state_dict(self, state: dict) -> None:
         self.classifier.load_state_dict(state["classifier"])
         self.optimizer.load_state_dict(state["optimizer"])
+        self.recent_accuracy = deque(
+            state.get("recent_accuracy", []), maxlen=self.config.gate_window
+        )
+        self.gate_open = bool(state.get("gate_open", self.config.gate_accuracy <= 0.0))
 
 
 def pseudo_reward(p_disapprove: np.ndarray, alpha: float, beta: float, hard: bool = False):
@@ -328,7 +370,8 @@ class CNM:
         ``policy_ids`` is the rollout's ``[T, B, N]`` record of which policy played each
         slot; a zap by a slot of learner k is judged by learner k's classifier. The
         pseudo-reward is paid per unit of sanction (``samples.amount``: one zap, or each
-        point assigned in the public goods game).
+        point assigned in the public goods game), and only to learners whose gate is open
+        (always, unless ``gate_accuracy`` is set).
         """
         out = np.zeros(policy_ids.shape, dtype=np.float32)
         if not self.config.shaping or len(samples) == 0:
@@ -340,7 +383,7 @@ class CNM:
         cfg = self.config
         for k, model in self.models.items():
             m = owner == k
-            if m.any():
+            if model.gate_open and m.any():
                 p = model.prob_disapprove(samples.features[z][m])
                 r = pseudo_reward(p, cfg.alpha, cfg.beta, cfg.hard) * amount[m]
                 np.add.at(out, (t[m], b[m], i[m]), r.astype(np.float32))
@@ -357,6 +400,7 @@ class CNM:
         for model in self.models.values():
             if len(samples):
                 accs.append(model.balanced_accuracy(samples.features, samples.labels))
+                model.record_accuracy(accs[-1])
                 if not frozen:
                     model.observe(samples.features, samples.labels)
             if not frozen:
@@ -368,6 +412,8 @@ class CNM:
             row["classifier_balanced_accuracy"] = float(np.nanmean(accs))
         if losses:
             row["classifier_loss"] = float(np.mean(losses))
+        if self.config.gate_accuracy > 0:
+            row["gate_open"] = float(np.mean([m.gate_open for m in self.models.values()]))
         return row
 
     def balanced_accuracy(self, samples: SanctionSamples) -> float:

@@ -48,6 +48,7 @@ fast tier is a few minutes on 2 CPU cores, the full tier hours.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 import warnings
@@ -517,7 +518,14 @@ def run_commons(ctx: Context) -> dict:
 
 
 # --------------------------------------------------------------------------- allelopathic
-def run_allelopathic(ctx: Context) -> dict:
+def run_allelopathic(
+    ctx: Context,
+    cnm_overrides: dict | None = None,
+    populations: tuple[str, ...] = ("baseline", "cnm"),
+) -> dict:
+    """The experiment's two populations (``populations`` selects; ``cnm_overrides``:
+    :class:`~agents.cnm.CNMConfig` fields changed for the CNM population only, for the
+    candidates of ``benchmarks/allelopathic_cnm_candidates.py``)."""
     from agents.cnm import CNMConfig
     from agents.networks import NetworkConfig
     from agents.ppo import PPOConfig
@@ -537,11 +545,14 @@ def run_allelopathic(ctx: Context) -> dict:
     out: dict = {}
     mono_t, mono_train, zap_train = {}, {}, {}
     for name, shaping in (("baseline", False), ("cnm", True)):
+        if name not in populations:
+            continue
         cpu0 = time.process_time()
+        cfg = CNMConfig(shaping=shaping, **((cnm_overrides or {}) if shaping else {}))
         run = train_cnm(
             "allelopathic_harvest_v0",
             kw,
-            CNMConfig(shaping=shaping),
+            cfg,
             ppo=ppo,
             network=net,
             num_envs=num_envs,
@@ -571,6 +582,10 @@ def run_allelopathic(ctx: Context) -> dict:
         ]
         if train_ba:
             out[f"train_balanced_accuracy_last_{name}"] = float(np.mean(train_ba[-5:]))
+        opened = [h["env_steps"] for h in run.history if h.get("gate_open", 0) > 0]
+        if cfg.gate_accuracy > 0:  # env steps when the first learner's gate opened
+            out[f"gate_first_open_{name}"] = float(opened[0]) if opened else float("nan")
+            out[f"gate_open_final_{name}"] = float(run.history[-1].get("gate_open", 0.0))
         out[f"train_seconds_{name}"] = run.seconds
         mono_t[name] = ev["monoculture_over_time"]
         mono_train[name] = (
@@ -578,6 +593,17 @@ def run_allelopathic(ctx: Context) -> dict:
             [h["monoculture"] for h in run.history],
         )
         zap_train[name] = [h["zaps_per_agent_step"] for h in run.history]
+        keys = (
+            "env_steps",
+            "zaps_per_agent_step",
+            "classifier_balanced_accuracy",
+            "pseudo_reward_per_step",
+            "gate_open",
+            "monoculture",
+            "episode_collective_return",
+        )
+        with open(os.path.join(ctx.out_dir, f"history_{name}.json"), "w") as f:
+            json.dump([{k: h[k] for k in keys if k in h} for h in run.history], f)
         np.savetxt(
             os.path.join(ctx.out_dir, f"zap_colour_matrix_{name}.txt"),
             ev["zap_colour_matrix"],

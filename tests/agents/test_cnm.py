@@ -129,6 +129,48 @@ def test_shaping_rewards_the_zapper_by_its_classifier():
     assert not off.shaping(samples, policy_ids).any()
 
 
+def test_gate_withholds_the_pseudo_reward_until_the_classifier_separates_contexts():
+    rng = np.random.default_rng(0)
+    ctx = _contexts(rng, 4000)
+    rule = _planted_rule(ctx)
+    cfg = CNMConfig(lr=3e-3, gate_accuracy=0.7, gate_window=3, updates_per_rollout=100)
+    cnm = CNM([0], ah.CONTEXT_SIZE, cfg, seed=0)
+    zap = SanctionSamples(ctx[:4], np.ones(4, bool), *np.zeros((4, 4), np.int64))
+    policy_ids = np.zeros((1, 1, 1), np.int64)
+    model = cnm.models[0]
+    # Untrained: the gate is shut, zaps earn nothing whatever the classifier says.
+    assert not model.gate_open and not cnm.shaping(zap, policy_ids).any()
+    # Rollouts without both classes carry no accuracy and leave the window empty.
+    only_zaps = SanctionSamples(ctx[:50], np.ones(50, bool), *np.zeros((4, 50), np.int64))
+    assert "gate_open" in cnm.observe_and_train(only_zaps, env_steps=0)
+    assert len(model.recent_accuracy) == 0
+    # Rollouts whose sanctions follow the rule: the classifier learns it, the held-out
+    # accuracy of three consecutive rollouts passes 0.7 and the gate opens for good.
+    rows = []
+    for k in range(8):
+        sl = slice(500 * k, 500 * (k + 1))
+        s = SanctionSamples(ctx[sl], rule[sl], *np.zeros((4, 500), np.int64))
+        rows.append(cnm.observe_and_train(s, env_steps=k))
+        if model.gate_open:
+            break
+    assert model.gate_open, rows
+    assert rows[0]["gate_open"] == 0.0 and rows[-1]["gate_open"] == 1.0
+    assert np.mean(model.recent_accuracy) >= 0.7
+    assert cnm.shaping(zap, policy_ids).any()
+    # The gate is part of the saved state.
+    fresh = CNM([0], ah.CONTEXT_SIZE, cfg, seed=5)
+    assert not fresh.models[0].gate_open
+    fresh.load_state_dict(cnm.state_dict())
+    assert fresh.models[0].gate_open
+    assert list(fresh.models[0].recent_accuracy) == list(model.recent_accuracy)
+    # Off by default: paid from the first zap, as in the paper.
+    assert CNM([0], ah.CONTEXT_SIZE, CNMConfig(), seed=0).models[0].gate_open
+    with pytest.raises(ValueError, match="gate_accuracy"):
+        CNMConfig(gate_accuracy=1.5)
+    with pytest.raises(ValueError, match="gate_window"):
+        CNMConfig(gate_window=0)
+
+
 def test_berry_counts_from_plant_events_match_state():
     s = make_sim("allelopathic_harvest_v0", num_envs=3, preset="small", ripen_base_rate=0.01)
     s.seed(0)

@@ -63,3 +63,47 @@ def test_medium_tier_trains_the_reduced_game_longer(monkeypatch):
     # an experiment without the tier is refused by name
     with pytest.raises(SystemExit):
         reproduce.main(["--tier", "medium", "--only", "ssd_harvest_ppo"])
+
+
+def test_candidate_script_changes_only_the_cnm_population(tmp_path, monkeypatch):
+    """``allelopathic_cnm_candidates.py`` trains the CNM population alone with the given
+    CNMConfig fields, takes the baselines from a reproduction's results and checks the
+    three orderings against them."""
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    import json
+
+    import allelopathic_cnm_candidates as cand
+    import reproduce
+
+    reproduce.discover()
+    norms = sys.modules["socialenvs_experiments_norms"]
+    monkeypatch.setitem(norms.BUDGET, "allelopathic", {"fast": 1024, "full": 1024})
+    monkeypatch.setattr(norms, "ALLELOPATHIC_FAST_COPIES", 4)
+    monkeypatch.setattr(norms, "EVAL_EPISODES", 2)
+    monkeypatch.setattr(norms, "ALLELOPATHIC_FAST_ENV", {"preset": "reduced", "max_cycles": 50})
+    seen = []
+    real = norms.run_allelopathic
+
+    def spy(ctx, cnm_overrides=None, populations=("baseline", "cnm")):
+        seen.append((dict(cnm_overrides), populations))
+        return real(ctx, cnm_overrides, populations)
+
+    monkeypatch.setattr(norms, "run_allelopathic", spy)
+    ref = tmp_path / "ref.json"
+    base = {"collective_return_baseline": -1e9, "monoculture_final_baseline": 2.0}
+    ref.write_text(json.dumps({"allelopathic_cnm": {"measured": base}}))
+    out = tmp_path / "out"
+    args = ["--seed", "0", "--gate", "0.55", "--gate-window", "3", "--out", str(out)]
+    assert cand.main([*args, "--baseline", str(ref)]) == 0
+    assert seen == [({"gate_accuracy": 0.55, "gate_window": 3}, ("cnm",))]
+    res = json.loads((out / "fast_seed0" / "results.json").read_text())
+    assert "collective_return_baseline" in res["measured"]  # taken from the reference
+    assert "cpu_seconds_baseline" not in res["measured"]  # nothing trained for it
+    assert res["checks"]["collective_return_cnm > collective_return_baseline"] is True
+    assert res["checks"]["monoculture_final_cnm > monoculture_final_baseline"] is False
+    assert "gate_first_open_cnm" in res["measured"]
+    hist = json.loads((out / "fast_seed0" / "history_cnm.json").read_text())
+    assert hist and all("gate_open" in h for h in hist if "classifier_balanced_accuracy" in h)
+    with pytest.raises(ValueError, match="gate_accuracy"):
+        cand.main(["--gate", "2", "--out", str(out)])
