@@ -504,7 +504,10 @@ class AllelopathicHarvest(Sim):
                 0, 1, (vh, vw, len(SYMBOLIC_LAYERS)), np.uint8
             )
         self.symbolic_table = grid.one_hot_table(_LAYER_OF_CODE, len(SYMBOLIC_LAYERS))
-        self._palette_v3 = np.ascontiguousarray(PALETTE).view("V3").ravel()
+        # Code -> bytes lookups with one np.take (rgb over code pairs): the same bytes as
+        # table[codes], about 4x faster for the 13 symbolic layers at B=1024.
+        self._symbolic_lookup = grid.CodeLookup(self.symbolic_table)
+        self._rgb_lookup = grid.CodeLookup(PALETTE)
         self.plant_beam = grid.beam_shape(c.plant_beam_length, 1, "meltingpot")
         self.zap_beam = grid.beam_shape(c.zap_beam_length, c.zap_beam_width, "meltingpot")
         self.passable = np.ones((H, W), dtype=bool)
@@ -833,14 +836,12 @@ class AllelopathicHarvest(Sim):
         if c.obs_type == "rgb":
             n, N, vh, vw = codes.shape
             obs = np.zeros((n, N, vh + 1, vw, 3), dtype=np.uint8)
-            obs[:, :, :vh] = (
-                np.take(self._palette_v3, codes).view(np.uint8).reshape(n, N, vh, vw, 3)
-            )
+            obs[:, :, :vh] = self._rgb_lookup(codes)
             obs[:, :, vh, 0] = ready_zap[..., None] * np.uint8(255)
             obs[:, :, vh, 1] = ready_plant[..., None] * np.uint8(255)
             obs[:, :, vh, 2] = PALETTE[AVATAR + self.marking[idx]]
         else:
-            obs = self.symbolic_table[codes]
+            obs = self._symbolic_lookup(codes)
             obs[..., -2] = ready_zap[:, :, None, None]
             obs[..., -1] = ready_plant[:, :, None, None]
         if not active.all():

@@ -201,6 +201,31 @@ def test_torus_view_matches_grid_core_wrap_gather():
             assert (s._gather_torus(cells, s.pos, s.ori) == ref.gather(cells, s.pos, s.ori)).all()
 
 
+def test_observation_bytes_are_the_table_lookup_of_the_view_codes():
+    """The fast code lookups give exactly ``table[codes]`` (one-hot layers, palette)."""
+    for obs_type in ("symbolic", "rgb"):
+        s = _sim(num_envs=3, obs_type=obs_type)
+        rng = np.random.default_rng(1)
+        for _ in range(40):
+            s.step(rng.integers(11, size=(3, 16)))
+        idx = np.arange(3)
+        obs = s._observe(idx)
+        cells = s._cells()
+        active = s.removed_for == 0
+        b, i = np.nonzero(active)
+        cells[b, s.pos[b, i, 0], s.pos[b, i, 1]] = s._player_codes(idx)[b, i]
+        codes = s._gather_torus(cells, s.pos, s.ori)
+        vh = codes.shape[2]
+        live = obs[active]
+        if obs_type == "symbolic":
+            expect = s.symbolic_table[codes][active]
+            assert (live[..., :-2] == expect[..., :-2]).all()
+            assert set(np.unique(live.sum(-1) - live[..., -2:].sum(-1))) <= {0, 1}
+        else:
+            assert (live[:, :vh] == ah.PALETTE[codes][active]).all()
+        assert (obs[~active] == 0).all()
+
+
 def test_opportunity_events_carry_decision_and_context():
     s = _sim(map="small", num_players=3, record_opportunities=True)
     s.pos[0] = [[2, 2], [2, 3], [7, 7]]
