@@ -66,6 +66,11 @@ BUDGET = {
     "partner_choice": {"fast": 60, "full": 2000},  # episodes
 }
 EVAL_EPISODES = 64
+# Allelopathic Harvest: the fewest evaluation zaps the classifier's balanced accuracy is
+# scored on. With 50 zaps the true-positive rate has a standard error of at most 0.071
+# and the balanced accuracy (the true-negative rate rests on thousands of non-zaps) about
+# 0.035, so a classifier at chance reaches the 0.6 threshold with probability below 0.3%.
+EVAL_MIN_ZAPS = 50
 ALLELOPATHIC_FAST_COPIES = 32  # env copies per rollout in the allelopathic fast tier
 ALLELOPATHIC_FAST_ENV = {"preset": "reduced"}  # the allelopathic fast tier's game
 
@@ -571,6 +576,7 @@ def run_allelopathic(
             "opportunities",
         ):
             out[f"{k}_{name}"] = float(ev.get(k, float("nan")))
+        out[f"evaluation_zaps_total_{name}"] = float(ev["zaps"]) * EVAL_EPISODES
         out[f"train_zaps_per_agent_step_last_{name}"] = float(
             np.mean([h["zaps_per_agent_step"] for h in run.history[-5:]])
         )
@@ -792,6 +798,17 @@ register(
                 value=0.6,
                 source="Vinitsky et al. 2023: the classifier predicts public disapproval "
                 "with high balanced accuracy (our threshold: 0.6)",
+            ),
+            Check(
+                "evaluation_zaps_total_cnm",
+                "at_least",
+                value=EVAL_MIN_ZAPS,
+                source="the accuracy is scored on at least "
+                f"{EVAL_MIN_ZAPS} zaps of the {EVAL_EPISODES} evaluation episodes (our rule, "
+                "added 2026-12-08 after the medium tier's seeds 0-6, where CNM populations "
+                "that had stopped sanctioning were scored on 0-3 zaps); Vinitsky et al.'s "
+                "CNM populations keep sanctioning, and a classifier of sanctions needs "
+                "sanctions to be judged",
             ),
         ],
         description=(
