@@ -34,7 +34,15 @@ Choices where the sources are silent (documented design):
   the paper and the replication. It is what every player can see of the pair and it makes
   the classifier small enough to train online on CPU; the policy itself still acts from
   its egocentric view. The classifier output is not fed to the policy (the replication
-  concatenates it into its LSTM input); the pseudo-reward is the only coupling.
+  concatenates it into its LSTM input); by default the pseudo-reward is the only coupling.
+  ``policy_signal=True`` adds that input in our form (:class:`training.cnm.SanctionSignal`):
+  before every step each learner's own classifier judges every pair (learner, player it
+  could zap now), and the learner's view gets two constant 0/1 planes, "some player I
+  could zap is predicted disapproved" (P >= 0.5) and "some player I could zap is predicted
+  approved". A policy can then zap where its classifier expects disapproval, which is
+  where the motivation pays. Binary planes, not probabilities, keep the symbolic view
+  ``uint8`` 0/1; constant planes reach the first conv layer as a per-signal bias, the
+  grid encoder's equivalent of concatenating the two numbers into its input.
 * **Training**: an MLP (13 -> 64 -> 64 -> 1 logit, tanh), Adam at ``lr`` with its own
   optimiser (the replication adds the classifier loss to the PPO loss with coefficient
   0.01; with separate optimisers that coefficient is only a learning-rate scale). Samples
@@ -102,6 +110,10 @@ class CNMConfig:
     reaches this (0: from the start, as the paper; see the module doc)."""
     gate_window: int = 10
     """Rollouts (with both classes) averaged for ``gate_accuracy``."""
+    policy_signal: bool = False
+    """Show each learner its own classifier's verdict on the players it could zap now, as
+    two 0/1 planes added to its view (see the module doc). Needs a symbolic grid view and
+    an env with ``sanction_opportunities()`` (``allelopathic_harvest_v0``)."""
 
     def __post_init__(self) -> None:
         for name in ("alpha", "beta"):

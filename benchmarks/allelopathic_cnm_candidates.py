@@ -50,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--alpha", type=float, default=None, help="CNMConfig.alpha")
     p.add_argument("--beta", type=float, default=None, help="CNMConfig.beta")
     p.add_argument("--hard", action="store_true", help="CNMConfig.hard")
+    p.add_argument(
+        "--policy-signal",
+        action="store_true",
+        help="CNMConfig.policy_signal: each learner sees its classifier's verdict on the "
+        "players it could zap",
+    )
     p.add_argument("--with-baseline", action="store_true", help="also train the baseline")
     p.add_argument(
         "--baseline",
@@ -70,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides["beta"] = args.beta
     if args.hard:
         overrides["hard"] = True
+    if args.policy_signal:
+        overrides["policy_signal"] = True
     from agents.cnm import CNMConfig
 
     CNMConfig(**overrides)  # bad values fail here, before any training

@@ -65,6 +65,94 @@ class NormRun:
     seconds: float = 0.0
 
 
+class SanctionSignal:
+    """A :class:`VectorEnv` whose views carry each learner's classifier verdict
+    (``CNMConfig(policy_signal=True)``; the form is described in :mod:`agents.cnm`).
+
+    After every reset and step, the env's :meth:`sanction_opportunities` (the pairs the
+    next step will record as opportunities) are judged by the classifier of the policy
+    on the actor's seat, and two 0/1 planes are appended to the actor's view: channel
+    ``C`` is 1 if some player it could zap is predicted disapproved (P >= 0.5), channel
+    ``C + 1`` if some player it could zap is predicted approved. Both are 0 when nobody is
+    in zap range. The env's trajectory is unchanged (the opportunities are read from the
+    state, with no randomness); only the observations gain two channels.
+
+    Args:
+        venv: a vector env whose ``sim`` has ``sanction_opportunities()`` and a symbolic
+            (0/1 ``uint8``) grid view.
+        norm: the learners' :class:`~agents.cnm.CNM`.
+        seat_policy: ``int[N]`` policy index playing each seat (fixed seats).
+    """
+
+    def __init__(self, venv: Any, norm: CNM, seat_policy: np.ndarray):
+        import gymnasium
+
+        self.venv = venv
+        self.norm = norm
+        self.seat_policy = np.asarray(seat_policy, dtype=np.int64)
+        space = venv.single_observation_space
+        if not hasattr(venv.sim, "sanction_opportunities"):
+            raise ValueError(
+                f"policy_signal needs an env with sanction_opportunities(); "
+                f"{type(venv.sim).__name__} has none (use allelopathic_harvest_v0)"
+            )
+        if len(space.shape) != 3 or space.dtype != np.uint8 or float(np.max(space.high)) > 1:
+            raise ValueError(
+                f"policy_signal needs a symbolic 0/1 grid view, got {space}; "
+                "use obs_type='symbolic'"
+            )
+        missing = sorted(set(self.seat_policy.tolist()) - set(norm.models))
+        if missing:
+            raise ValueError(f"seats played by policies {missing}, which have no classifier")
+        H, W, C = space.shape
+        self.single_observation_space = gymnasium.spaces.Box(0, 1, (H, W, C + 2), np.uint8)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.venv, name)
+
+    def signal(self) -> np.ndarray:
+        """``uint8[B, N, 2]``: (some target predicted disapproved, some predicted approved)."""
+        opp, ctx = self.venv.sim.sanction_opportunities()
+        B, N = opp.shape[:2]
+        out = np.zeros((B, N, 2), dtype=np.uint8)
+        env, actor, target = np.nonzero(opp)
+        if len(env):
+            pol = self.seat_policy[actor]
+            dis = np.zeros(len(env), dtype=bool)
+            for k in np.unique(pol):
+                m = pol == k
+                dis[m] = (
+                    self.norm.models[int(k)].prob_disapprove(ctx[env[m], actor[m], target[m]])
+                    >= 0.5
+                )
+            out[env[dis], actor[dis], 0] = 1
+            out[env[~dis], actor[~dis], 1] = 1
+        return out
+
+    def _augment(self, obs: np.ndarray) -> np.ndarray:
+        sig = self.signal()
+        planes = np.broadcast_to(sig[:, :, None, None, :], (*obs.shape[:-1], 2))
+        return np.concatenate([obs, planes], axis=-1)
+
+    def reset(self, seed: int | None = None):
+        obs, infos = self.venv.reset(seed=seed)
+        return self._augment(obs), infos
+
+    def step(self, actions: np.ndarray):
+        obs, rewards, terminated, truncated, infos = self.venv.step(actions)
+        if "final_obs" in infos:
+            # The ended copies' last views: the state behind them is gone (the copies
+            # were reset), so they carry no verdict (zero planes).
+            final = infos["final_obs"]
+            infos = dict(infos)
+            infos["final_obs"] = np.concatenate(
+                [final, np.zeros((*final.shape[:-1], 2), dtype=final.dtype)], axis=-1
+            )
+        return self._augment(obs), rewards, terminated, truncated, infos
+
+
 def _episode_stats(episodes: list[dict[str, Any]]) -> dict[str, float]:
     if not episodes:
         return {}
@@ -148,6 +236,12 @@ def train_cnm(
         venv = RewardTransformVectorEnv(venv, reward_transform)
     N = venv.num_agents
     n_pol = 1 if sharing == "shared" else N
+    seats = [0] * N if n_pol == 1 else list(range(N))
+    norm = None
+    if cnm is not None:
+        norm = CNM(range(n_pol), venv.sim.opportunity_feature_size, cnm, seed=seed)
+        if cnm.policy_signal:
+            venv = SanctionSignal(venv, norm, np.array(seats))
     obs_space, n_act = venv.single_observation_space, int(venv.single_action_space.n)
     policies = [
         ActorCriticPolicy(obs_space, n_act, network, name=f"{'cnm' if cnm else 'ppo'}_{k}")
@@ -155,12 +249,9 @@ def train_cnm(
     ]
     if pretrain is not None:
         pretrain(policies)
-    matchmaker = Matchmaker([0] * N if n_pol == 1 else list(range(N)))
+    matchmaker = Matchmaker(seats)
     collector = RolloutCollector(venv, policies, matchmaker, learners=list(range(n_pol)), seed=seed)
     learners = [PPO(p, ppo, k) for k, p in enumerate(policies)]
-    norm = None
-    if cnm is not None:
-        norm = CNM(range(n_pol), venv.sim.opportunity_feature_size, cnm, seed=seed)
     run = NormRun(env_id, env_kwargs, policies, matchmaker, learners, norm)
     start = time.perf_counter()
     it = 0
@@ -243,6 +334,9 @@ def evaluate_norms(
     from socialenvs.norms.allelopathic_harvest import zap_colours
 
     venv = make_vec(run.env_id, num_envs=episodes, **run.env_kwargs)
+    if run.cnm is not None and run.cnm.config.policy_signal:
+        seats = np.array([int(c[0]) for c in run.matchmaker.choices])
+        venv = SanctionSignal(venv, run.cnm, seats)
     col = RolloutCollector(venv, run.policies, run.matchmaker, learners=[], seed=seed)
     sim = venv.sim
     is_ah = hasattr(sim, "berry_counts")

@@ -582,15 +582,17 @@ class AllelopathicHarvest(Sim):
         marked = self.level[idx] >= 2
         return (np.where(marked, MARKED_AVATAR, AVATAR) + self.marking[idx]).astype(np.uint8)
 
-    def _record_opportunities(self, active: np.ndarray, can_act: np.ndarray) -> None:
-        """Who could zap whom before this step, and the public context of each pair."""
+    def _opportunity_state(
+        self, active: np.ndarray, can_act: np.ndarray, ctx: np.ndarray
+    ) -> np.ndarray:
+        """Who could zap whom now (``bool[B, N, N]``); writes each pair's public context
+        into ``ctx`` (``float32[B, N, N, 13]``)."""
         H, W = self.map.shape
         N = self.num_agents
         ready = can_act & (self.zap_cool == 0)
         occ = grid.occupancy(self.pos, (H, W), active)
         res = grid.cast_beams(self.pos, self.ori, ready, self.zap_beam, self.opaque, occ, wrap=True)
         opp = res.hit_matrix(self.num_envs, N)
-        ctx = self.last_contexts
         ctx[:] = 0.0
         eye4 = np.eye(4, dtype=np.float32)
         counts = self.berry_counts()
@@ -601,7 +603,26 @@ class AllelopathicHarvest(Sim):
         ctx[..., 5] = (self.frozen_for > 0)[:, None, :]
         ctx[..., 6:10] = eye4[self.marking][:, :, None, :]
         ctx[..., 10:13] = np.eye(3, dtype=np.float32)[leader][:, None, None, :]
-        self.last_opportunities = opp
+        return opp
+
+    def _record_opportunities(self, active: np.ndarray, can_act: np.ndarray) -> None:
+        """Who could zap whom before this step, and the public context of each pair."""
+        self.last_opportunities = self._opportunity_state(active, can_act, self.last_contexts)
+
+    def sanction_opportunities(self) -> tuple[np.ndarray, np.ndarray]:
+        """The sanction opportunities of the *next* step, from the current state.
+
+        Returns ``(opportunities, contexts)``: ``bool[B, N, N]`` (actor could zap target)
+        and ``float32[B, N, N, 13]`` (the pair's public context, ``CONTEXT_FIELDS``):
+        exactly what the next :meth:`step` records as ``last_opportunities`` and
+        ``last_contexts`` before it applies the actions. Reads the state only (no
+        randomness), so calling it does not change a trajectory. Used to show an agent
+        its classifier's view of the players it could zap (:mod:`training.cnm`).
+        """
+        active = self.removed_for == 0
+        can_act = active & (self.frozen_for == 0)
+        ctx = np.empty((self.num_envs, self.num_agents, self.num_agents, CONTEXT_SIZE), np.float32)
+        return self._opportunity_state(active, can_act, ctx), ctx
 
     def _emit_opportunities(self) -> None:
         """``OPPORTUNITY`` events: every pair that could zap or zapped, with its decision."""

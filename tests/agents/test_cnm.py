@@ -314,3 +314,71 @@ def test_pretrain_sees_the_fresh_policies_before_training():
     assert all(
         float(w.detach().abs().max()) < 1e-6 for p in run.policies for w in p.net.parameters()
     )
+
+
+def test_policy_signal_shows_each_learner_its_classifiers_verdict():
+    """The two extra planes are the seat's own classifier verdict on the players it could
+    zap before the next step; the env's trajectory is that of the unwrapped env."""
+    from socialenvs.core.registry import make_vec
+    from training.cnm import SanctionSignal
+
+    kw = dict(preset="reduced", record_opportunities=True)
+    plain, wrapped = make_vec("allelopathic_harvest_v0", num_envs=3, **kw), None
+    venv = make_vec("allelopathic_harvest_v0", num_envs=3, **kw)
+    N = venv.num_agents
+    norm = CNM(range(N), ah.CONTEXT_SIZE, CNMConfig(), seed=0)
+    # Classifier k disapproves exactly of grey targets for even k, of nobody for odd k.
+    for k, model in norm.models.items():
+        grey = k % 2 == 0
+        model.prob_disapprove = lambda x, grey=grey: (
+            (x[:, 0] > 0.5) if grey else np.zeros(len(x))
+        ).astype(np.float32)
+    wrapped = SanctionSignal(venv, norm, np.arange(N))
+    H, W, C = plain.single_observation_space.shape
+    assert wrapped.single_observation_space.shape == (H, W, C + 2)
+    o0, _ = plain.reset(seed=5)
+    o1, _ = wrapped.reset(seed=5)
+    rng = np.random.default_rng(0)
+    planes_on = np.zeros(2, dtype=np.int64)
+    for _ in range(200):
+        np.testing.assert_array_equal(o1[..., :C], o0)
+        opp, ctx = venv.sim.sanction_opportunities()
+        for b in range(3):
+            for i in range(N):
+                targets = np.flatnonzero(opp[b, i])
+                dis = [ctx[b, i, j, 0] > 0.5 and i % 2 == 0 for j in targets]
+                assert (o1[b, i, ..., C] == int(any(dis))).all()
+                assert (o1[b, i, ..., C + 1] == int(not all(dis))).all()
+        planes_on += o1[:, :, 0, 0, C:].reshape(-1, 2).sum(0).astype(np.int64)
+        actions = rng.integers(0, plain.single_action_space.n, size=(3, N))
+        o0, r0, *_ = plain.step(actions)
+        o1, r1, *_ = wrapped.step(actions)
+        np.testing.assert_array_equal(r0, r1)
+    assert (planes_on > 0).all()
+    # Only symbolic views and envs with an opportunity query can carry the signal.
+    rgb = make_vec("allelopathic_harvest_v0", num_envs=1, obs_type="rgb", **kw)
+    with pytest.raises(ValueError, match="symbolic"):
+        SanctionSignal(rgb, norm, np.arange(N))
+    with pytest.raises(ValueError, match="no classifier"):
+        SanctionSignal(venv, norm, np.arange(N) + 10)
+
+
+def test_policy_signal_training_and_evaluation_run():
+    kw = {"preset": "small", "max_cycles": 40}
+    ppo = PPOConfig(num_steps=32, epochs=1, minibatches=2)
+    run = train_cnm(
+        "allelopathic_harvest_v0", kw, CNMConfig(policy_signal=True), ppo=ppo, num_envs=2, steps=128
+    )
+    C = make_sim("allelopathic_harvest_v0", preset="small").observation_space.shape[-1]
+    assert run.policies[0].net.obs_space.shape[-1] == C + 2
+    ev = evaluate_norms(run, episodes=2)
+    assert ev["monoculture_over_time"].shape == (40,)
+    with pytest.raises(ValueError, match="symbolic"):
+        train_cnm(
+            "allelopathic_harvest_v0",
+            {**kw, "obs_type": "rgb"},
+            CNMConfig(policy_signal=True),
+            ppo=ppo,
+            num_envs=2,
+            steps=64,
+        )

@@ -266,3 +266,24 @@ def test_reduced_preset_ripens_as_often_per_episode_as_meltingpot():
     assert ripe["small"] < 0.1
     rate = ah.AllelopathicHarvestConfig.PRESETS["reduced"]["ripen_base_rate"]
     assert rate == pytest.approx(5e-6 * 29)
+
+
+def test_sanction_opportunities_are_what_the_next_step_records():
+    """The read-only query gives the next step's opportunities and contexts, over many
+    steps and copies, and asking it does not change the trajectory."""
+    kw = dict(preset="reduced", record_opportunities=True)
+    a, b = _sim(num_envs=4, **kw), _sim(num_envs=4, **kw)
+    rng = np.random.default_rng(3)
+    seen = 0
+    for _ in range(300):
+        opp, ctx = a.sanction_opportunities()
+        actions = rng.integers(0, a.action_space.n, size=(4, a.num_agents))
+        a.step(actions)
+        b.step(actions)
+        np.testing.assert_array_equal(opp, a.last_opportunities)
+        np.testing.assert_array_equal(ctx[opp], a.last_contexts[opp])
+        seen += int(opp.sum())
+        np.testing.assert_array_equal(a.pos, b.pos)
+        np.testing.assert_array_equal(a.colour, b.colour)
+        np.testing.assert_array_equal(a.last_events, b.last_events)
+    assert seen > 50
