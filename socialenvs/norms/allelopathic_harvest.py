@@ -130,6 +130,8 @@ bit k = feature k; :func:`unpack_context` decodes them). A zap that hits a playe
 walked into the beam during the step (not an opportunity before it) is included with
 ``value`` 1. This is the sanction-observation stream of the classifier norm model
 (:mod:`agents.cnm`): opportunities, decisions and their context.
+``sanction_opportunities()`` returns the next step's opportunities and contexts from the
+current state (read-only), for agents that judge their possible targets before acting.
 
 ### Arguments
 
