@@ -33,7 +33,17 @@ def test_allelopathic_runner(tmp_path, monkeypatch):
         assert 0 <= out[f"classifier_balanced_accuracy_{name}"] <= 1
         m = np.loadtxt(tmp_path / f"zap_colour_matrix_{name}.txt")
         assert m.shape == (4, 4) and m.sum() == out[f"zaps_{name}"] * 2
+        assert out[f"evaluation_zaps_total_{name}"] == m.sum()
     assert Path(out["plots"][0]).exists()
+    # The accuracy counts only on enough evaluation zaps: the fourth check reads the total.
+    zap_check = [
+        c
+        for c in reproduce.REGISTRY["allelopathic_cnm"].checks
+        if c.metric == "evaluation_zaps_total_cnm"
+    ][0]
+    few = {"evaluation_zaps_total_cnm": norms.EVAL_MIN_ZAPS - 1}
+    enough = {"evaluation_zaps_total_cnm": norms.EVAL_MIN_ZAPS}
+    assert zap_check.evaluate(few) == "fail" and zap_check.evaluate(enough) == "pass"
 
 
 def test_medium_tier_trains_the_reduced_game_longer(monkeypatch):
