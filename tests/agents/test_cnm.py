@@ -323,7 +323,7 @@ def test_policy_signal_shows_each_learner_its_classifiers_verdict():
     from training.cnm import SanctionSignal
 
     kw = dict(preset="reduced", record_opportunities=True)
-    plain, wrapped = make_vec("allelopathic_harvest_v0", num_envs=3, **kw), None
+    plain = make_vec("allelopathic_harvest_v0", num_envs=3, **kw)
     venv = make_vec("allelopathic_harvest_v0", num_envs=3, **kw)
     N = venv.num_agents
     norm = CNM(range(N), ah.CONTEXT_SIZE, CNMConfig(), seed=0)
